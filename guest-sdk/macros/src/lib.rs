@@ -1,0 +1,41 @@
+//! The `#[step]` and `#[workflow]` attribute macros of `cairn-sdk`.
+//!
+//! Use them through `cairn_sdk` (`use cairn_sdk::prelude::*;`), which
+//! documents them; this crate only expands them. Each macro turns the
+//! function into a unit struct of the same name implementing
+//! `cairn_sdk::Step` or `cairn_sdk::Workflow` (the function body becomes
+//! the trait's `call`) and registers it with the SDK's registry so the
+//! component's `describe`, `run` and `run-step` exports find it.
+//!
+//! `options.rs` parses the attribute arguments, `duration.rs` the humane
+//! durations, `signature.rs` the function's shape; `step.rs` and
+//! `workflow.rs` write the expansion.
+
+use proc_macro::TokenStream;
+
+mod duration;
+mod options;
+mod signature;
+mod step;
+mod workflow;
+
+/// Turns `fn name(a: A, b: B) -> Result<O, StepError>` into the step
+/// `name`. See `cairn_sdk::Step` for what it generates and the options
+/// (`max_attempts`, `timeout`, `backoff`, `backoff_factor`, `max_backoff`,
+/// `name`).
+#[proc_macro_attribute]
+pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
+    step::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns `fn name(ctx: &Ctx, input: I) -> Result<O, WorkflowError>` into
+/// the workflow `name`. See `cairn_sdk::Workflow` for what it generates and
+/// the options (`triggers`, `name`).
+#[proc_macro_attribute]
+pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
+    workflow::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -1,0 +1,144 @@
+//! The expansion of `#[workflow]`.
+//!
+//! ```text
+//! #[workflow(triggers = [event("user.signed_up")])]
+//! fn onboard(ctx: &Ctx, user: String) -> Result<Value, WorkflowError> { body }
+//! ```
+//! becomes a unit struct `onboard` implementing `cairn_sdk::Workflow` with
+//! `Input = String`, whose `call` holds the original function, and an
+//! `inventory` submission of `WorkflowEntry::of::<onboard>()`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprArray, ExprAssign, ExprCall, ItemFn, LitStr};
+
+use crate::options::{self, Opt};
+use crate::signature;
+
+const KNOWN: &[&str] = &["triggers", "name"];
+
+pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let f: ItemFn = syn::parse2(item)?;
+    let opts = options::parse(attr, "workflow", KNOWN)?;
+    let shape = signature::check(&f, "workflow", "Result<T, WorkflowError>")?;
+    let Some((_ctx, inputs)) = shape.inputs.split_first() else {
+        return Err(syn::Error::new(
+            f.sig.paren_token.span.join(),
+            "a #[workflow] function takes the context first: `fn name(ctx: &Ctx, ...)`",
+        ));
+    };
+    signature::check_owned(inputs)?;
+
+    let mut name = f.sig.ident.to_string();
+    let mut triggers = Vec::new();
+    for opt in &opts {
+        match opt.key.to_string().as_str() {
+            "name" => name = options::name(opt)?,
+            "triggers" => triggers = parse_triggers(opt)?,
+            _ => unreachable!("options::parse refuses unknown keys"),
+        }
+    }
+
+    let ident = &f.sig.ident;
+    let vis = &f.vis;
+    let (docs, attrs): (Vec<_>, Vec<_>) =
+        f.attrs.iter().partition(|a| a.path().is_ident("doc"));
+    let sig = &f.sig;
+    let block = &f.block;
+    let output = shape.output;
+    let input = signature::input(inputs);
+    let (input_ty, pattern, args) = (&input.ty, &input.pattern, &input.args);
+    let output_ty = quote_spanned! {output.span()=>
+        <#output as ::cairn_sdk::__private::WorkflowReturn>::Output
+    };
+
+    Ok(quote! {
+        #(#docs)*
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #ident;
+
+        impl ::cairn_sdk::Workflow for #ident {
+            type Input = #input_ty;
+            type Output = #output_ty;
+            const NAME: &'static str = #name;
+
+            fn triggers() -> ::std::vec::Vec<::cairn_sdk::Trigger> {
+                ::std::vec![#(#triggers),*]
+            }
+
+            fn call(
+                ctx: &::cairn_sdk::Ctx,
+                input: Self::Input,
+            ) -> ::core::result::Result<Self::Output, ::cairn_sdk::WorkflowError> {
+                #(#attrs)*
+                #sig #block
+                let #pattern = input;
+                ::cairn_sdk::__private::WorkflowReturn::into_result(#ident(ctx, #(#args),*))
+            }
+        }
+
+        ::cairn_sdk::__private::inventory::submit! {
+            ::cairn_sdk::__private::WorkflowEntry::of::<#ident>()
+        }
+    })
+}
+
+const TRIGGER_HINT: &str =
+    "expected `event(\"NAME\")` or `webhook(\"SOURCE\", event = \"TYPE\")`";
+
+/// `[event("a"), webhook("stripe", event = "b")]` as `Trigger` expressions.
+fn parse_triggers(opt: &Opt) -> syn::Result<Vec<TokenStream>> {
+    let Expr::Array(ExprArray { elems, .. }) = &opt.value else {
+        return Err(syn::Error::new_spanned(
+            &opt.value,
+            format!("`triggers` takes a list: `triggers = [...]`; {TRIGGER_HINT}"),
+        ));
+    };
+    elems.iter().map(parse_trigger).collect()
+}
+
+fn parse_trigger(expr: &Expr) -> syn::Result<TokenStream> {
+    let Expr::Call(ExprCall { func, args, .. }) = expr else {
+        return Err(syn::Error::new_spanned(expr, TRIGGER_HINT));
+    };
+    let kind = match &**func {
+        Expr::Path(p) if p.path.is_ident("event") => "event",
+        Expr::Path(p) if p.path.is_ident("webhook") => "webhook",
+        _ => return Err(syn::Error::new_spanned(func, TRIGGER_HINT)),
+    };
+    let args: Vec<&Expr> = args.iter().collect();
+    let nonempty = |expr: &Expr| -> syn::Result<LitStr> {
+        match expr {
+            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().is_empty() => {
+                Ok(s.clone())
+            }
+            _ => Err(syn::Error::new_spanned(expr, "expected a non-empty string literal")),
+        }
+    };
+    match (kind, args.as_slice()) {
+        ("event", [name]) => {
+            let name = nonempty(name)?;
+            Ok(quote!(::cairn_sdk::Trigger::Event(::std::string::String::from(#name))))
+        }
+        ("webhook", [source, Expr::Assign(ExprAssign { left, right, .. })])
+            if matches!(&**left, Expr::Path(p) if p.path.is_ident("event")) =>
+        {
+            let source = nonempty(source)?;
+            let event = nonempty(right)?;
+            Ok(quote!(::cairn_sdk::Trigger::Webhook {
+                source: ::std::string::String::from(#source),
+                event: ::std::string::String::from(#event),
+            }))
+        }
+        ("event", _) => Err(syn::Error::new_spanned(
+            expr,
+            "expected `event(\"NAME\")` with one event name",
+        )),
+        _ => Err(syn::Error::new_spanned(
+            expr,
+            "expected `webhook(\"SOURCE\", event = \"TYPE\")`",
+        )),
+    }
+}

@@ -1,0 +1,144 @@
+//! The Rust SDK for cairn workflows.
+//!
+//! A workflow crate is a `cdylib` built for `wasm32-wasip2` that depends on
+//! `cairn-sdk` alone and contains `#[step]` and `#[workflow]` functions. The
+//! SDK owns the WIT bindings, implements the component's exports
+//! (`describe`, `run`, `run-step`) and dispatches to the functions the
+//! macros registered, so the crate needs no WIT, no export line and no
+//! `main`:
+//!
+//! ```no_run
+//! use cairn_sdk::prelude::*;
+//!
+//! #[derive(Serialize, Deserialize)]
+//! #[serde(crate = "cairn_sdk::serde")]
+//! struct Order {
+//!     valid: bool,
+//!     total: f64,
+//! }
+//!
+//! #[step]
+//! fn validate_order(order_id: String) -> Result<Order, StepError> {
+//!     Ok(Order { valid: !order_id.is_empty(), total: 42.5 })
+//! }
+//!
+//! #[step(max_attempts = 5, timeout = "30s")]
+//! fn charge_customer(order_id: String, amount: f64) -> Result<String, StepError> {
+//!     Ok(format!("ch-{order_id}-{amount}"))
+//! }
+//!
+//! #[workflow]
+//! fn order(ctx: &Ctx, order_id: String) -> Result<Value, WorkflowError> {
+//!     let order = ctx.step(validate_order, order_id.clone())?;
+//!     if !order.valid {
+//!         return Ok(json!({"status": "invalid"}));
+//!     }
+//!     let charge = ctx.step(charge_customer, (order_id.clone(), order.total))?;
+//!     ctx.sleep(Duration::from_secs(60))?;
+//!     Ok(json!({"status": "confirmed", "charge": charge}))
+//! }
+//! ```
+//!
+//! with this `Cargo.toml`:
+//!
+//! ```toml
+//! [lib]
+//! crate-type = ["cdylib"]
+//!
+//! [dependencies]
+//! cairn-sdk = { path = "../guest-sdk" }
+//! ```
+//!
+//! and `cargo build --target wasm32-wasip2 --release` produces the component.
+//!
+//! Where to go next: [`Ctx`] is what a body can do, [`Step`] and
+//! [`Workflow`] are the traits the macros implement, [`StepError`] and
+//! [`WorkflowError`] are how things fail, and [`http`] is how a step talks
+//! to the world.
+//!
+//! # Serde derives
+//!
+//! `cairn-sdk` re-exports [`serde`] and [`serde_json`], so a workflow crate
+//! does not depend on them itself. serde's derives then need to be told
+//! where serde lives, with `#[serde(crate = "cairn_sdk::serde")]` on each
+//! type, as above. (A crate that lists `serde` among its own dependencies
+//! may leave the attribute out.)
+#![warn(missing_docs)]
+
+mod bindings;
+mod ctx;
+mod error;
+mod guest;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod log;
+mod registry;
+mod state;
+mod step;
+mod workflow;
+
+pub use cairn_sdk_macros::{step, workflow};
+pub use ctx::{Ctx, RunInfo};
+pub use error::{StepError, WorkflowError};
+pub use state::{State, StateError};
+pub use step::{RetryPolicy, Step, StepContext, step_context};
+pub use workflow::{Trigger, Workflow};
+
+/// The serde crate, re-exported so workflow crates need not depend on it.
+///
+/// Derives in a crate without its own `serde` dependency name it with
+/// `#[serde(crate = "cairn_sdk::serde")]`.
+///
+/// ```no_run
+/// use cairn_sdk::serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// #[serde(crate = "cairn_sdk::serde")]
+/// struct Charge {
+///     id: String,
+/// }
+/// ```
+pub use serde;
+
+/// The serde_json crate, re-exported so workflow crates need not depend on it.
+///
+/// ```no_run
+/// let v: cairn_sdk::serde_json::Value = cairn_sdk::serde_json::json!({"a": 1});
+/// assert_eq!(v["a"], 1);
+/// ```
+pub use serde_json;
+
+/// The SDK version a component reports in its manifest.
+///
+/// ```no_run
+/// assert!(!cairn_sdk::SDK_VERSION.is_empty());
+/// ```
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Everything a workflow crate usually needs, in one `use`.
+///
+/// ```no_run
+/// use cairn_sdk::prelude::*;
+///
+/// #[workflow]
+/// fn hello(_ctx: &Ctx, name: String) -> Result<Value, WorkflowError> {
+///     Ok(json!({ "greeting": format!("hello, {name}") }))
+/// }
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Ctx, State, StateError, Step, StepError, Workflow, WorkflowError, step, workflow,
+    };
+    pub use serde::{Deserialize, Serialize};
+    pub use serde_json::{Value, json};
+    pub use std::time::{Duration, SystemTime};
+}
+
+/// Not public API: what the macros expand to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::registry::{StepEntry, WorkflowEntry};
+    pub use crate::step::StepReturn;
+    pub use crate::workflow::WorkflowReturn;
+    pub use inventory;
+}

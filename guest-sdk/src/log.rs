@@ -1,0 +1,63 @@
+//! Lines for the run log, through the host's `log` import.
+//!
+//! They work in a workflow body and in a step. Lines logged by the body
+//! are not repeated when the run is replayed.
+//!
+//! ```no_run
+//! cairn_sdk::log::info("charging the customer");
+//! cairn_sdk::log::warn(format_args!("attempt {} failed", 2));
+//! ```
+
+use std::fmt::Display;
+
+use crate::bindings::host;
+use crate::bindings::types::LogLevel;
+
+fn log(level: LogLevel, message: impl Display) {
+    host::log(level, &message.to_string());
+}
+
+/// Logs at level `trace`.
+///
+/// ```no_run
+/// cairn_sdk::log::trace("entering the loop");
+/// ```
+pub fn trace(message: impl Display) {
+    log(LogLevel::Trace, message);
+}
+
+/// Logs at level `debug`.
+///
+/// ```no_run
+/// cairn_sdk::log::debug(format_args!("payload is {} bytes", 42));
+/// ```
+pub fn debug(message: impl Display) {
+    log(LogLevel::Debug, message);
+}
+
+/// Logs at level `info`.
+///
+/// ```no_run
+/// cairn_sdk::log::info("order validated");
+/// ```
+pub fn info(message: impl Display) {
+    log(LogLevel::Info, message);
+}
+
+/// Logs at level `warn`.
+///
+/// ```no_run
+/// cairn_sdk::log::warn("inventory low");
+/// ```
+pub fn warn(message: impl Display) {
+    log(LogLevel::Warn, message);
+}
+
+/// Logs at level `error`.
+///
+/// ```no_run
+/// cairn_sdk::log::error("payment failed for good");
+/// ```
+pub fn error(message: impl Display) {
+    log(LogLevel::Error, message);
+}

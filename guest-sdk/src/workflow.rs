@@ -1,0 +1,101 @@
+//! Workflows: the [`Workflow`] trait that `#[workflow]` implements and the
+//! [`Trigger`]s that start one besides `cairn run`.
+//!
+//! A workflow body is deterministic: everything non-deterministic goes
+//! through [`Ctx`], whose calls the host journals and replays.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::bindings::types;
+use crate::{Ctx, WorkflowError};
+
+/// A deterministic workflow body the component exports through `run`.
+///
+/// `#[workflow]` implements it on a unit struct named like the function.
+/// The first argument is the [`Ctx`]; the rest make the input: `()` for
+/// none (JSON `null`), the argument's type for one, a tuple (JSON array)
+/// for several.
+///
+/// ```no_run
+/// use cairn_sdk::prelude::*;
+///
+/// #[workflow(triggers = [event("user.signed_up"), webhook("stripe", event = "charge.succeeded")])]
+/// fn onboard(ctx: &Ctx, user: String) -> Result<Value, WorkflowError> {
+///     ctx.emit("greeted", &user);
+///     Ok(json!({ "user": user }))
+/// }
+///
+/// assert_eq!(<onboard as Workflow>::NAME, "onboard");
+/// assert_eq!(onboard::triggers().len(), 2);
+/// ```
+pub trait Workflow: Copy + 'static {
+    /// The input, deserialized from the run's input JSON.
+    type Input: DeserializeOwned;
+    /// The output, serialized to the run's output JSON.
+    type Output: Serialize;
+    /// The workflow's name in the manifest (`cairn run NAME`).
+    const NAME: &'static str;
+
+    /// What starts this workflow besides an explicit run.
+    fn triggers() -> Vec<Trigger> {
+        Vec::new()
+    }
+
+    /// Runs the body.
+    fn call(ctx: &Ctx, input: Self::Input) -> Result<Self::Output, WorkflowError>;
+}
+
+/// What starts a workflow besides `cairn run`: the `triggers = [...]`
+/// option of `#[workflow]`.
+///
+/// ```no_run
+/// use cairn_sdk::Trigger;
+/// let t = Trigger::Webhook { source: "stripe".into(), event: "payment_intent.succeeded".into() };
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// A named event (`cairn emit NAME`, `POST /v1/events/NAME`);
+    /// `event("NAME")` in the attribute.
+    Event(String),
+    /// A verified webhook delivery; `webhook("SOURCE", event = "TYPE")` in
+    /// the attribute.
+    Webhook {
+        /// The configured webhook source, e.g. `"stripe"`.
+        source: String,
+        /// The event type within that source.
+        event: String,
+    },
+}
+
+impl Trigger {
+    pub(crate) fn into_wit(self) -> types::Trigger {
+        match self {
+            Trigger::Event(name) => types::Trigger::Event(name),
+            Trigger::Webhook { source, event } => {
+                types::Trigger::Webhook(types::WebhookTrigger { source, event })
+            }
+        }
+    }
+}
+
+/// Not public API: lets `#[workflow]` name the output type of a function
+/// that returns `Result<T, WorkflowError>` without parsing it.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a #[workflow] function must return `Result<T, WorkflowError>`, not `{Self}`",
+    label = "expected `Result<T, cairn_sdk::WorkflowError>`"
+)]
+pub trait WorkflowReturn {
+    /// The `T` of `Result<T, WorkflowError>`.
+    type Output;
+    /// Identity.
+    fn into_result(self) -> Result<Self::Output, WorkflowError>;
+}
+
+impl<T> WorkflowReturn for Result<T, WorkflowError> {
+    type Output = T;
+    fn into_result(self) -> Result<T, WorkflowError> {
+        self
+    }
+}

@@ -1,0 +1,140 @@
+//! Command-line parsing and dispatch. Every command takes `--db`,
+//! `--config` and `--json`; exit codes: 0 success (a suspended run
+//! included), 1 the run failed, 2 bad usage or input, 3 not found.
+
+mod deploy;
+mod exit;
+mod format;
+mod quickstart;
+mod run;
+pub mod runs;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use cairn::config::Config;
+use cairn::journal::sqlite::SqliteStore;
+use cairn::journal::Storage;
+use cairn::runtime::Runtime;
+
+pub use exit::{Exit, ExitKind};
+
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about = "A durable workflow host for WebAssembly components")]
+pub struct Cli {
+    /// The SQLite database (default ./cairn.db; env CAIRN_DB).
+    #[arg(long, global = true, env = "CAIRN_DB")]
+    db: Option<PathBuf>,
+    /// Configuration file (default ./cairn.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Register a component version and make it active for its workflows.
+    Deploy(deploy::DeployArgs),
+    /// List versions, which is active, and how many runs each holds.
+    Versions(deploy::VersionsArgs),
+    /// Start a run and execute it until it completes or suspends.
+    Run(run::RunArgs),
+    /// List runs, or show or watch one.
+    Runs(runs::RunsArgs),
+    /// Cancel a run; steps pending are not retried.
+    Cancel {
+        /// The run id.
+        run: String,
+    },
+    /// Run what is due now (timers fired, orphaned runs), or one run, then exit.
+    Resume {
+        /// Only this run.
+        run: Option<String>,
+    },
+    /// Run the worker: resumes due timers and orphaned runs until stopped.
+    Serve {
+        /// Address for the HTTP API.
+        #[arg(long, default_value = "127.0.0.1:7370")]
+        listen: String,
+    },
+    /// Build the bundled `order` example, run it on a temporary database
+    /// and show what happened, step by step.
+    Quickstart,
+}
+
+/// Everything a command needs from the global flags.
+pub struct Env {
+    pub config: Config,
+    pub json: bool,
+}
+
+impl Env {
+    /// Opens the journal.
+    pub fn store(&self) -> Result<Arc<dyn Storage>, Exit> {
+        let store = SqliteStore::open(&self.config.db, self.config.durability)
+            .map_err(Exit::from_store)?;
+        Ok(Arc::new(store))
+    }
+
+    /// Opens the journal and starts a runtime on it.
+    pub async fn runtime(&self) -> Result<Arc<Runtime>, Exit> {
+        let store = self.store()?;
+        Runtime::start(store, self.config.clone())
+            .await
+            .map_err(|e| Exit::new(ExitKind::Failure, e.to_string()))
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let json = cli.json;
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Exit::new(ExitKind::Failure, format!("cannot start tokio: {e}")))
+        .and_then(|rt| rt.block_on(dispatch(cli)));
+    match result {
+        Ok(code) => code.into(),
+        Err(exit) => exit.report(json),
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
+    let mut config = Config::load(cli.config.as_deref())
+        .map_err(|e| Exit::new(ExitKind::Usage, e.to_string()))?;
+    if let Some(db) = cli.db {
+        config.db = db;
+    }
+    let env = Env {
+        config,
+        json: cli.json,
+    };
+    match cli.command {
+        Command::Deploy(a) => deploy::deploy(&env, a).await,
+        Command::Versions(a) => deploy::versions(&env, a),
+        Command::Run(a) => run::run(&env, a).await,
+        Command::Runs(a) => runs::runs(&env, a).await,
+        Command::Cancel { run } => run::cancel(&env, &run).await,
+        Command::Resume { run } => run::resume(&env, run).await,
+        Command::Serve { listen } => run::serve(&env, &listen).await,
+        Command::Quickstart => quickstart::quickstart(&env).await,
+    }
+}

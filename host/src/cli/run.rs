@@ -1,0 +1,231 @@
+//! `cairn run`, `cancel`, `resume` and `serve`.
+
+use clap::Args;
+use serde_json::json;
+
+use cairn::runtime::{Outcome, StartError};
+
+use super::format::{json_value, print_json, relative, time};
+use super::{Env, Exit, ExitKind};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workflow to run.
+    workflow: String,
+    /// The input, as JSON (default `null`).
+    #[arg(long, default_value = "null")]
+    input: String,
+    /// Session id: runs with the same session share session state.
+    #[arg(long)]
+    session: Option<String>,
+    /// Stay until the run completes, sleeping through its timers.
+    #[arg(long)]
+    wait: bool,
+}
+
+pub async fn run(env: &Env, a: RunArgs) -> Result<ExitKind, Exit> {
+    let rt = env.runtime().await?;
+    let created = rt.create_run(&a.workflow, &a.input, a.session).await;
+    let run = match created {
+        Ok(r) => r,
+        Err(e) => {
+            rt.stop().await;
+            return Err(match e {
+                StartError::UnknownWorkflow(_) => Exit::new(ExitKind::NotFound, e.to_string()),
+                StartError::BadInput(_) => Exit::new(ExitKind::Usage, e.to_string()),
+                StartError::Store(s) => Exit::from_store(s),
+                StartError::Version(v) => Exit::new(ExitKind::Failure, v.to_string()),
+            });
+        }
+    };
+    let outcome = rt.drive(run.clone(), a.wait).await;
+    rt.stop().await;
+    Ok(report(env, &run.id, &run.workflow, &outcome))
+}
+
+/// Prints how a run ended and picks the exit code.
+pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> ExitKind {
+    let status = outcome.status();
+    if env.json {
+        let mut v = json!({"run_id": run_id, "status": status.as_str()});
+        match outcome {
+            Outcome::Completed { output } => v["output"] = json_value(output),
+            Outcome::Failed { error } => v["error"] = json!(error),
+            Outcome::Diverged { message } => {
+                v["error"] = json!({"code": "diverged", "message": message})
+            }
+            Outcome::Suspended { wake_at, .. } => {
+                if let Some(w) = wake_at {
+                    v["wake_at"] = json!(w);
+                }
+            }
+            Outcome::Lost { reason } => v["error"] = json!({"code": "lost", "message": reason}),
+            Outcome::Cancelled => {}
+        }
+        print_json(&v);
+    } else {
+        match outcome {
+            Outcome::Completed { output } => {
+                println!("run {run_id} ({workflow}) completed");
+                println!("output: {}", pretty(output));
+            }
+            Outcome::Failed { error } => {
+                println!("run {run_id} ({workflow}) failed");
+                println!("error [{}]: {}", error.code, error.message);
+            }
+            Outcome::Suspended { status, wake_at } => {
+                let when = wake_at
+                    .map(|w| format!(" until {} ({})", time(w), relative(w, cairn::clock::now_ms())))
+                    .unwrap_or_default();
+                println!("run {run_id} ({workflow}) is {status}{when}");
+                println!(
+                    "it resumes under `cairn serve` or `cairn resume`; `cairn runs show {run_id}` shows it"
+                );
+            }
+            Outcome::Cancelled => println!("run {run_id} ({workflow}) was cancelled"),
+            Outcome::Diverged { message } => {
+                println!("run {run_id} ({workflow}) diverged: {message}")
+            }
+            Outcome::Lost { reason } => {
+                println!("run {run_id} ({workflow}) was left to another worker: {reason}")
+            }
+        }
+    }
+    exit_for(outcome)
+}
+
+fn exit_for(outcome: &Outcome) -> ExitKind {
+    match outcome {
+        Outcome::Completed { .. } | Outcome::Suspended { .. } => ExitKind::Success,
+        Outcome::Failed { error } if error.code == "bad-input" => ExitKind::Usage,
+        _ => ExitKind::Failure,
+    }
+}
+
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
+}
+
+pub async fn cancel(env: &Env, run_id: &str) -> Result<ExitKind, Exit> {
+    let store = env.store()?;
+    if store.run(run_id)?.is_none() {
+        return Err(unknown_run(run_id));
+    }
+    let rt = env.runtime().await?;
+    let previous = rt.cancel(run_id).await;
+    rt.stop().await;
+    let previous = previous?;
+    if previous.is_terminal() {
+        let msg = format!("run {run_id} already ended ({previous}); nothing to cancel");
+        return Err(Exit::new(ExitKind::Usage, msg));
+    }
+    if env.json {
+        print_json(&json!({"run_id": run_id, "status": "cancelled", "previous": previous}));
+    } else {
+        println!("run {run_id} cancelled (it was {previous})");
+    }
+    Ok(ExitKind::Success)
+}
+
+pub fn unknown_run(run_id: &str) -> Exit {
+    Exit::new(
+        ExitKind::NotFound,
+        format!("no run with id `{run_id}` (see `cairn runs`)"),
+    )
+}
+
+pub async fn resume(env: &Env, run: Option<String>) -> Result<ExitKind, Exit> {
+    let rt = env.runtime().await?;
+    let result = match run {
+        None => rt.resume_due().await.map_err(Exit::from_store),
+        Some(id) => resume_one(&rt, &id).await.map(|o| vec![(id, o)]),
+    };
+    rt.stop().await;
+    let results = result?;
+    if env.json {
+        let list: Vec<_> = results
+            .iter()
+            .map(|(id, o)| json!({"run_id": id, "status": o.status().as_str(), "outcome": o}))
+            .collect();
+        print_json(&json!({ "resumed": list }));
+    } else if results.is_empty() {
+        println!("nothing is due");
+    } else {
+        for (id, o) in &results {
+            println!("{id}: {}", o.status());
+        }
+    }
+    let failed = results
+        .iter()
+        .any(|(_, o)| !matches!(o, Outcome::Completed { .. } | Outcome::Suspended { .. }));
+    Ok(if failed {
+        ExitKind::Failure
+    } else {
+        ExitKind::Success
+    })
+}
+
+async fn resume_one(rt: &std::sync::Arc<cairn::runtime::Runtime>, id: &str) -> Result<Outcome, Exit> {
+    let Some(run) = rt.store.run(id)? else {
+        return Err(unknown_run(id));
+    };
+    if run.status.is_terminal() {
+        return Err(Exit::new(
+            ExitKind::Usage,
+            format!("run {id} already ended ({})", run.status),
+        ));
+    }
+    let expected = match &run.owner {
+        None => None,
+        Some(o) => {
+            let workers = rt.store.owned_runs()?;
+            let worker = workers
+                .iter()
+                .find(|(r, _)| r.id == run.id)
+                .and_then(|(_, w)| w.clone());
+            let lease = (rt.config.runtime.lease_secs * 1000) as i64;
+            if !rt
+                .worker
+                .owner_is_dead(worker.as_ref(), cairn::clock::now_ms(), lease)
+            {
+                return Err(Exit::new(
+                    ExitKind::Usage,
+                    format!("run {id} is being executed by a live worker ({o})"),
+                ));
+            }
+            Some(o.clone())
+        }
+    };
+    let Some(claimed) = rt.claim(id, expected).await? else {
+        return Err(Exit::new(
+            ExitKind::Usage,
+            format!("run {id} was taken by another worker"),
+        ));
+    };
+    Ok(rt.activate(claimed).await)
+}
+
+pub async fn serve(env: &Env, listen: &str) -> Result<ExitKind, Exit> {
+    let rt = env.runtime().await?;
+    if !env.json {
+        println!(
+            "cairn worker {} serving {} (HTTP API on {listen} is not available yet); Ctrl-C stops",
+            rt.worker.id,
+            env.config.db.display()
+        );
+    }
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    };
+    rt.serve(stop).await;
+    rt.stop().await;
+    Ok(ExitKind::Success)
+}

@@ -1,0 +1,290 @@
+//! `cairn runs`, `runs show` and `runs watch`.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use cairn::journal::{EntryKind, JournalEntry, RunEvent, RunFilter, RunRecord, RunStatus, Storage};
+
+use super::format::{json_brief, json_value, print_json, relative, time};
+use super::run::unknown_run;
+use super::{Env, Exit, ExitKind};
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    command: Option<RunsCommand>,
+    /// Only runs with this status.
+    #[arg(long)]
+    status: Option<String>,
+    /// Only runs of this workflow.
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Only runs of this session.
+    #[arg(long)]
+    session: Option<String>,
+    /// At most this many runs (newest first).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Status, input, output or error, version, state and the full journal.
+    Show {
+        /// The run id.
+        run: String,
+    },
+    /// Stream the run's events until it ends.
+    Watch {
+        /// The run id.
+        run: String,
+    },
+}
+
+pub async fn runs(env: &Env, a: RunsArgs) -> Result<ExitKind, Exit> {
+    let store = env.store()?;
+    match a.command {
+        Some(RunsCommand::Show { run }) => show(env, &*store, &run),
+        Some(RunsCommand::Watch { run }) => watch(env, &*store, &run).await,
+        None => list(env, &*store, a),
+    }
+}
+
+fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
+    let status = match a.status.as_deref() {
+        None => None,
+        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
+            let all: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            Exit::new(
+                ExitKind::Usage,
+                format!("unknown status `{s}`; one of: {}", all.join(", ")),
+            )
+        })?),
+    };
+    let runs = store.list_runs(&RunFilter {
+        status,
+        workflow: a.workflow,
+        session_id: a.session,
+        limit: Some(a.limit),
+    })?;
+    if env.json {
+        let list: Vec<_> = runs.iter().map(run_json).collect();
+        print_json(&json!({ "runs": list }));
+        return Ok(ExitKind::Success);
+    }
+    if runs.is_empty() {
+        println!("no runs");
+    }
+    let now = cairn::clock::now_ms();
+    for r in runs {
+        let extra = match (r.status, r.wake_at) {
+            (RunStatus::Sleeping, Some(w)) => format!(" (wakes {})", relative(w, now)),
+            _ => String::new(),
+        };
+        println!(
+            "{}  {:<10} {:<16} {}{}",
+            r.id,
+            r.status.as_str(),
+            r.workflow,
+            relative(r.created_at, now),
+            extra
+        );
+    }
+    Ok(ExitKind::Success)
+}
+
+fn run_json(r: &RunRecord) -> serde_json::Value {
+    json!({
+        "run_id": r.id,
+        "workflow": r.workflow,
+        "version": r.version,
+        "status": r.status.as_str(),
+        "input": json_value(&r.input),
+        "output": r.output.as_deref().map(json_value),
+        "error": r.error,
+        "session_id": r.session_id,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "wake_at": r.wake_at,
+        "owner": r.owner,
+        "activations": r.activations,
+    })
+}
+
+fn entry_json(e: &JournalEntry) -> serde_json::Value {
+    json!({
+        "seq": e.seq,
+        "kind": e.kind.as_str(),
+        "name": e.name,
+        "occurrence": e.occurrence,
+        "ok": e.ok,
+        "value": e.value.as_deref().map(json_value),
+        "input_hash": e.input_hash,
+        "at": e.created_at,
+    })
+}
+
+fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
+    let Some(run) = store.run(id)? else {
+        return Err(unknown_run(id));
+    };
+    let journal = store.journal(id)?;
+    let state = store.run_state(id)?;
+    let session = match &run.session_id {
+        Some(s) => store.session_state(s)?,
+        None => Vec::new(),
+    };
+    let events = store.events(id, 0)?;
+    if env.json {
+        let mut v = run_json(&run);
+        v["state"] = kv_json(&state);
+        v["session_state"] = kv_json(&session);
+        v["journal"] = journal.iter().map(entry_json).collect();
+        v["events"] = json!(events);
+        print_json(&v);
+        return Ok(ExitKind::Success);
+    }
+    println!("run       {}", run.id);
+    println!("workflow  {}", run.workflow);
+    println!("status    {}", run.status);
+    println!("version   {}", run.version);
+    println!(
+        "created   {}   activations: {}",
+        time(run.created_at),
+        run.activations
+    );
+    if let Some(s) = &run.session_id {
+        println!("session   {s}");
+    }
+    if let Some(w) = run.wake_at.filter(|_| run.status == RunStatus::Sleeping) {
+        println!(
+            "wakes     {} ({})",
+            time(w),
+            relative(w, cairn::clock::now_ms())
+        );
+    }
+    println!("input     {}", json_brief(&run.input, 200));
+    if let Some(o) = &run.output {
+        println!("output    {}", json_brief(o, 400));
+    }
+    if let Some(e) = &run.error {
+        println!("error     [{}] {}", e.code, e.message);
+    }
+    if !state.is_empty() {
+        println!("state");
+        for (k, v) in &state {
+            println!("  {k} = {}", json_brief(v, 120));
+        }
+    }
+    if !session.is_empty() {
+        println!("session state");
+        for (k, v) in &session {
+            println!("  {k} = {}", json_brief(v, 120));
+        }
+    }
+    println!("journal ({} entries)", journal.len());
+    for e in &journal {
+        println!("  {}", describe_entry(e));
+    }
+    let notable: Vec<&RunEvent> = events
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "divergence" | "emit" | "log"))
+        .collect();
+    if !notable.is_empty() {
+        println!("events");
+        for e in notable {
+            println!("  {}", describe_event(e));
+        }
+    }
+    Ok(ExitKind::Success)
+}
+
+fn kv_json(kv: &[(String, String)]) -> serde_json::Value {
+    kv.iter()
+        .map(|(k, v)| (k.clone(), json_value(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// One journal entry on one line.
+pub fn describe_entry(e: &JournalEntry) -> String {
+    let at = time(e.created_at);
+    let value = e.value.as_deref().map(|v| json_brief(v, 100)).unwrap_or_else(|| "-".into());
+    let what = match e.kind {
+        EntryKind::Step if e.ok => format!("step {} → {value}", e.name),
+        EntryKind::Step => format!("step {} FAILED {value}", e.name),
+        EntryKind::StepAttempt => format!("step {} attempt failed, will retry: {value}", e.name),
+        EntryKind::Sleep => format!("sleep {value}"),
+        EntryKind::StateGet => format!("state get {} → {value}", e.name),
+        EntryKind::StateSet => format!("state set {}", e.name),
+        EntryKind::StateDelete => format!("state delete {}", e.name),
+        EntryKind::Now => format!("now → {value}"),
+        EntryKind::Random => format!("random → {value}"),
+    };
+    format!("#{:<3} {at}  {what}", e.seq)
+}
+
+/// One event on one line.
+pub fn describe_event(e: &RunEvent) -> String {
+    let d = &e.data;
+    let what = match e.kind.as_str() {
+        "status" => format!("status → {}", d["status"].as_str().unwrap_or("?")),
+        "step" => format!(
+            "step {} attempt {} {}{}",
+            d["step"].as_str().unwrap_or("?"),
+            d["attempt"],
+            d["state"].as_str().unwrap_or("?"),
+            d["error"]["message"]
+                .as_str()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        ),
+        "log" => format!(
+            "log {}{}: {}",
+            d["step"].as_str().map(|s| format!("[{s}] ")).unwrap_or_default(),
+            d["level"].as_str().or(d["stream"].as_str()).unwrap_or("info"),
+            d["message"].as_str().unwrap_or("")
+        ),
+        "emit" => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
+        "divergence" => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
+        "live" => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
+        other => format!("{other} {d}"),
+    };
+    format!("{}  {what}", time(e.at))
+}
+
+async fn watch(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
+    if store.run(id)?.is_none() {
+        return Err(unknown_run(id));
+    }
+    let mut after = 0;
+    loop {
+        for e in store.events(id, after)? {
+            after = e.id;
+            if env.json {
+                print_json(&json!(e));
+            } else {
+                println!("{}", describe_event(&e));
+            }
+        }
+        let run = store.run(id)?.ok_or_else(|| unknown_run(id))?;
+        if run.status.is_terminal() {
+            // Events written in the same commit as the status are read above
+            // on the next pass; one more read catches them.
+            for e in store.events(id, after)? {
+                if env.json {
+                    print_json(&json!(e));
+                } else {
+                    println!("{}", describe_event(&e));
+                }
+            }
+            if !env.json {
+                println!("run {id} {}", run.status);
+            }
+            return Ok(ExitKind::Success);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,273 @@
+//! `cairn.toml` and its `CAIRN_…` environment overrides.
+//!
+//! Every key has a default, so no file is needed. Each leaf key can be
+//! overridden by an environment variable named after its path:
+//! `limits.memory_mb` → `CAIRN_LIMITS_MEMORY_MB`, `durability` →
+//! `CAIRN_DURABILITY`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::limits::Limits;
+use crate::journal::Durability;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The SQLite database file.
+    pub db: PathBuf,
+    /// `full` (fsync per commit) or `relaxed` (WAL, synchronous = NORMAL).
+    pub durability: Durability,
+    pub limits: Limits,
+    pub runtime: RuntimeSettings,
+    pub engine: EngineSettings,
+    /// Per-workflow settings, by workflow name.
+    pub workflows: BTreeMap<String, WorkflowSettings>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db: PathBuf::from("cairn.db"),
+            durability: Durability::Full,
+            limits: Limits::default(),
+            runtime: RuntimeSettings::default(),
+            engine: EngineSettings::default(),
+            workflows: BTreeMap::new(),
+        }
+    }
+}
+
+/// Scheduling and ownership.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeSettings {
+    /// Sleeps and retry waits shorter than this keep the instance live;
+    /// longer ones unload it and the run resumes by replay.
+    pub suspend_threshold_ms: u64,
+    /// A worker that has not been heard from for this long is presumed dead
+    /// and its runs are taken over.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for due runs.
+    pub poll_ms: u64,
+    /// Runs one process executes at once.
+    pub max_active_runs: usize,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        RuntimeSettings {
+            suspend_threshold_ms: 1000,
+            lease_secs: 15,
+            poll_ms: 200,
+            max_active_runs: 256,
+        }
+    }
+}
+
+/// wasmtime settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Use the pooling instance allocator.
+    pub pooling: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings { pooling: true }
+    }
+}
+
+/// Settings of one workflow's steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkflowSettings {
+    /// Hosts its steps may call over HTTP, added to those given at deploy.
+    pub allow_http: Vec<String>,
+    /// Names of host environment variables passed to its steps.
+    pub env: Vec<String>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid cairn configuration: {message}")]
+    Invalid { path: String, message: String },
+    #[error("environment variable {var}={value:?} is not valid: {message}")]
+    Env {
+        var: String,
+        value: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads `path` (or `./cairn.toml` if it exists), then applies `CAIRN_…`
+    /// environment overrides.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let (text, origin) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?,
+                p.display().to_string(),
+            ),
+            None if Path::new("cairn.toml").exists() => (
+                std::fs::read_to_string("cairn.toml").map_err(|source| ConfigError::Read {
+                    path: "cairn.toml".into(),
+                    source,
+                })?,
+                "cairn.toml".to_string(),
+            ),
+            None => (String::new(), "defaults".to_string()),
+        };
+        Self::from_parts(&text, &origin, std::env::vars())
+    }
+
+    /// Parses `text` and applies overrides from `vars`.
+    pub fn from_parts(
+        text: &str,
+        origin: &str,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
+        for (var, value) in vars {
+            let Some(rest) = var.strip_prefix("CAIRN_") else {
+                continue;
+            };
+            if let Some(path) = find_leaf(&defaults, &rest.to_ascii_lowercase()) {
+                let parsed = parse_scalar(&path, &defaults, &value).map_err(|message| {
+                    ConfigError::Env {
+                        var: var.clone(),
+                        value: value.clone(),
+                        message,
+                    }
+                })?;
+                set_path(&mut doc, &path, parsed);
+            }
+        }
+        toml::Value::Table(doc)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                path: origin.to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    /// The allow-list and environment of a workflow's steps.
+    pub fn workflow(&self, name: &str) -> WorkflowSettings {
+        self.workflows.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Finds the leaf whose path, joined with `_`, is `flat`.
+fn find_leaf(table: &toml::Table, flat: &str) -> Option<Vec<String>> {
+    for (k, v) in table {
+        if let toml::Value::Table(t) = v {
+            if let Some(rest) = flat.strip_prefix(&format!("{k}_"))
+                && let Some(mut p) = find_leaf(t, rest)
+            {
+                p.insert(0, k.clone());
+                return Some(p);
+            }
+        } else if k == flat {
+            return Some(vec![k.clone()]);
+        }
+    }
+    None
+}
+
+fn parse_scalar(path: &[String], defaults: &toml::Table, s: &str) -> Result<toml::Value, String> {
+    let mut cur = defaults;
+    for p in &path[..path.len() - 1] {
+        cur = cur[p].as_table().expect("path leads through tables");
+    }
+    match &cur[&path[path.len() - 1]] {
+        toml::Value::Integer(_) => s
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| "expected a whole number".into()),
+        toml::Value::Boolean(_) => match s {
+            "1" | "true" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
+            "0" | "false" | "no" | "off" => Ok(toml::Value::Boolean(false)),
+            _ => Err("expected true or false".into()),
+        },
+        toml::Value::Float(_) => s
+            .parse::<f64>()
+            .map(toml::Value::Float)
+            .map_err(|_| "expected a number".into()),
+        _ => Ok(toml::Value::String(s.to_string())),
+    }
+}
+
+fn set_path(doc: &mut toml::Table, path: &[String], value: toml::Value) {
+    let mut cur = doc;
+    for p in &path[..path.len() - 1] {
+        cur = cur
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .expect("config sections are tables");
+    }
+    cur.insert(path[path.len() - 1].clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(v: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn defaults_serve_without_a_file() {
+        let c = Config::from_parts("", "t", vars(&[])).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.durability, Durability::Full);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let c = Config::from_parts(
+            "durability = \"full\"\n[limits]\nmemory_mb = 64\n",
+            "t",
+            vars(&[
+                ("CAIRN_DURABILITY", "relaxed"),
+                ("CAIRN_LIMITS_MAX_VALUE_BYTES", "1024"),
+                ("CAIRN_RUNTIME_SUSPEND_THRESHOLD_MS", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.durability, Durability::Relaxed);
+        assert_eq!(c.limits.memory_mb, 64);
+        assert_eq!(c.limits.max_value_bytes, 1024);
+        assert_eq!(c.runtime.suspend_threshold_ms, 5);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let e = Config::from_parts("durabilty = \"full\"", "t", vars(&[])).unwrap_err();
+        assert!(e.to_string().contains("durabilty"), "{e}");
+        let e = Config::from_parts("", "t", vars(&[("CAIRN_LIMITS_MEMORY_MB", "lots")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("CAIRN_LIMITS_MEMORY_MB"), "{e}");
+    }
+}

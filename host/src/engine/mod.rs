@@ -1,0 +1,201 @@
+//! wasmtime, configured for cairn: determinism, limits, the two sandboxes
+//! and component loading.
+//!
+//! This layer knows nothing of the journal. The runtime gives it store
+//! data implementing [`HostView`] and gets back instances whose every
+//! outside effect goes through that data.
+
+pub mod bindings;
+pub mod http_policy;
+pub mod limits;
+mod linker;
+pub mod output;
+pub mod sandbox;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::Component;
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+
+pub use linker::{SandboxKind, linker};
+use limits::{Deadline, Limits};
+use sandbox::Sandbox;
+
+/// How often the epoch advances; the granularity of deadlines and of
+/// yielding to other runs.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What the store data of any cairn instance provides.
+pub trait HostView:
+    wasmtime_wasi::WasiView + wasmtime_wasi_http::WasiHttpView + Send + 'static
+{
+    /// The instance's sandbox.
+    fn sandbox(&mut self) -> &mut Sandbox;
+    /// The body's deadline between host calls; `None` for steps, whose
+    /// timeout is enforced from outside.
+    fn deadline(&self) -> Option<&Deadline>;
+}
+
+/// Why a file could not be loaded as a workflow component.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("not a WebAssembly file (it does not start with the `\\0asm` magic bytes)")]
+    NotWasm,
+    #[error(
+        "a core WebAssembly module, not a component: build the workflow with \
+         `cargo build --target wasm32-wasip2` (which produces a component)"
+    )]
+    CoreModule,
+    #[error("the component does not compile: {0}")]
+    Compile(String),
+    #[error(
+        "the component does not implement the cairn:workflow/workflow world: {0}; \
+         build it against cairn-sdk"
+    )]
+    WrongWorld(String),
+}
+
+/// The wasmtime engine and its epoch ticker.
+pub struct CairnEngine {
+    engine: wasmtime::Engine,
+    hash: String,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for CairnEngine {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Use the pooling instance allocator (falls back to on-demand when
+    /// the machine cannot reserve the address space).
+    pub pooling: bool,
+    /// Instances the pool holds at once.
+    pub pool_instances: u32,
+    pub limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            pooling: true,
+            pool_instances: 1000,
+            limits: Limits::default(),
+        }
+    }
+}
+
+fn base_config() -> Config {
+    let mut cfg = Config::new();
+    cfg.wasm_component_model(true)
+        .cranelift_nan_canonicalization(true)
+        .relaxed_simd_deterministic(true)
+        .epoch_interruption(true);
+    cfg
+}
+
+impl CairnEngine {
+    /// Builds the engine and starts its epoch ticker.
+    pub fn new(config: &EngineConfig) -> wasmtime::Result<CairnEngine> {
+        let mut engine = None;
+        if config.pooling {
+            let mut pool = PoolingAllocationConfig::default();
+            let n = config.pool_instances;
+            pool.total_component_instances(n)
+                .total_core_instances(n * 4)
+                .total_memories(n * 2)
+                .total_tables(n * 4)
+                .total_stacks(n)
+                .max_memory_size((config.limits.memory_mb as usize) << 20);
+            let mut cfg = base_config();
+            cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            match wasmtime::Engine::new(&cfg) {
+                Ok(e) => engine = Some(e),
+                Err(e) => tracing::warn!(error = %e, "pooling allocator unavailable, using on-demand"),
+            }
+        }
+        let engine = match engine {
+            Some(e) => e,
+            None => wasmtime::Engine::new(&base_config())?,
+        };
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            format!("{:016x}", h.finish())
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("cairn-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(e) => e.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawn the epoch thread");
+        Ok(CairnEngine { engine, hash, stop })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Identifies compiled artefacts this engine can load.
+    pub fn compat_hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// Compiles component bytes, telling apart the ways a file can be wrong.
+    pub fn compile(&self, bytes: &[u8]) -> Result<Component, LoadError> {
+        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+            return Err(LoadError::NotWasm);
+        }
+        if bytes[4..8] == [1, 0, 0, 0] {
+            return Err(LoadError::CoreModule);
+        }
+        Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))
+    }
+
+    /// Serializes a compiled component for the cache.
+    pub fn serialize(&self, component: &Component) -> wasmtime::Result<Vec<u8>> {
+        component.serialize()
+    }
+
+    /// Loads an artefact this host serialized earlier.
+    ///
+    /// Only bytes from cairn's own `compiled` table, keyed by this engine's
+    /// compatibility hash, are passed here.
+    #[allow(unsafe_code)] // deserializing skips validation; the bytes are our own
+    pub fn deserialize(&self, cwasm: &[u8]) -> wasmtime::Result<Component> {
+        // SAFETY: the bytes were produced by `serialize` on an engine with the
+        // same compatibility hash and read back from cairn's database.
+        unsafe { Component::deserialize(&self.engine, cwasm) }
+    }
+
+    /// A store for one instance, with limits and the epoch callback set.
+    pub fn store<T: HostView>(&self, data: T) -> Store<T> {
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|s| &mut s.sandbox().limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| {
+            if let Some(d) = ctx.data().deadline() {
+                d.check().map_err(wasmtime::Error::new)?;
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+}

@@ -1,0 +1,197 @@
+//! The journal: durable storage of runs, their journals, state, events and
+//! deployed versions.
+//!
+//! This layer knows nothing of wasmtime or of workflow semantics. Callers
+//! describe writes as [`WriteOp`] values; a backend applies them atomically,
+//! in submission order, and reports each outcome. Reads are plain queries.
+//! [`sqlite::SqliteStore`] is the one backend today; the [`Storage`] trait
+//! is the seam a Postgres backend would implement.
+
+pub mod model;
+pub mod schema;
+pub mod sqlite;
+mod sqlite_read;
+mod sqlite_write;
+mod writer;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::Serialize;
+
+pub use model::*;
+
+/// How hard a commit tries to survive a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// fsync on every commit: a committed entry survives power loss.
+    #[default]
+    Full,
+    /// WAL with `synchronous = NORMAL`: a committed entry survives a crash of
+    /// the process, and the last commits may be lost on power loss.
+    Relaxed,
+}
+
+impl Durability {
+    /// Parses `full` or `relaxed`.
+    pub fn parse(s: &str) -> Option<Durability> {
+        match s {
+            "full" => Some(Durability::Full),
+            "relaxed" => Some(Durability::Relaxed),
+            _ => None,
+        }
+    }
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The file exists but is not a cairn database.
+    #[error("{path} is not a cairn database: {reason}")]
+    NotCairn { path: String, reason: String },
+    /// The database was written by a newer cairn.
+    #[error("{path} has schema version {found}, this cairn supports up to {supported}; upgrade cairn")]
+    TooNew {
+        path: String,
+        found: i32,
+        supported: i32,
+    },
+    /// The write was fenced: this worker no longer owns the run, or the run
+    /// was cancelled or finished meanwhile.
+    #[error("run {run_id} is no longer owned by this worker ({reason})")]
+    LeaseLost { run_id: String, reason: String },
+    /// A row the write needs does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The writer thread is gone (the process is shutting down).
+    #[error("the journal writer has stopped")]
+    WriterGone,
+    /// The transaction carrying the write could not commit.
+    #[error("journal commit failed: {0}")]
+    CommitFailed(String),
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+}
+
+/// A write, described as data so any backend can apply it.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// Creates a run in `pending` (or `running` when it has an owner).
+    CreateRun(NewRun),
+    /// Appends journal entries and events to a run this worker owns.
+    Append {
+        run_id: String,
+        owner: String,
+        entries: Vec<NewEntry>,
+        events: Vec<NewEvent>,
+    },
+    /// Sets a run's status (and output, error, wake time) and optionally
+    /// releases ownership, fenced on the owner.
+    SetStatus {
+        run_id: String,
+        owner: String,
+        status: RunStatus,
+        output: Option<String>,
+        error: Option<ErrorRecord>,
+        wake_at: Option<UnixMs>,
+        release: bool,
+        events: Vec<NewEvent>,
+    },
+    /// Takes ownership of a run if its owner is still `expected_owner`, and
+    /// counts an activation.
+    Claim {
+        run_id: String,
+        owner: String,
+        expected_owner: Option<String>,
+    },
+    /// Records events on a run, owned or not.
+    Events { run_id: String, events: Vec<NewEvent> },
+    /// Marks a run cancelled unless it already ended.
+    Cancel { run_id: String, at: UnixMs },
+    /// Registers or refreshes a worker.
+    Heartbeat(WorkerRecord),
+    /// Forgets a worker that exits cleanly, releasing the runs it owned.
+    RemoveWorker { id: String },
+    /// Stores a version and makes it active for the workflows it exports.
+    Deploy {
+        version: VersionRecord,
+        workflows: Vec<String>,
+        activate: bool,
+    },
+    /// Caches a compiled artefact.
+    PutCompiled {
+        sha: String,
+        engine_hash: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOutcome {
+    Done,
+    /// `Claim`: whether this worker now owns the run, and the run as claimed.
+    Claimed(Option<RunRecord>),
+    /// `Cancel`: the status the run had before.
+    Cancelled { previous: RunStatus },
+    /// `Deploy`: false when the same bytes were already deployed.
+    Deployed { new: bool },
+}
+
+/// A queued write; resolves once it is committed (or failed).
+pub type PendingWrite = Pin<Box<dyn Future<Output = Result<WriteOutcome, StoreError>> + Send>>;
+
+/// Counters of the group-commit writer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CommitStats {
+    /// Transactions committed.
+    pub commits: u64,
+    /// Write operations applied.
+    pub ops: u64,
+}
+
+impl CommitStats {
+    /// Mean number of operations per commit.
+    pub fn mean_batch(&self) -> f64 {
+        if self.commits == 0 {
+            0.0
+        } else {
+            self.ops as f64 / self.commits as f64
+        }
+    }
+}
+
+/// A journal backend.
+pub trait Storage: Send + Sync + 'static {
+    /// Queues a write. Writes are applied in the order they are queued; one
+    /// failing does not affect the others committed with it.
+    fn write(&self, op: WriteOp) -> PendingWrite;
+    /// Resolves once everything queued before it is durable.
+    fn flush(&self) -> PendingWrite;
+
+    fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError>;
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError>;
+    fn journal(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError>;
+    fn events(&self, run_id: &str, after_id: i64) -> Result<Vec<RunEvent>, StoreError>;
+    fn run_state(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError>;
+    fn state_value(&self, key: &StateKey) -> Result<Option<String>, StoreError>;
+    fn session_state(&self, session_id: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    fn version(&self, sha: &str) -> Result<Option<VersionRecord>, StoreError>;
+    fn versions(&self) -> Result<Vec<VersionSummary>, StoreError>;
+    fn active_version(&self, workflow: &str) -> Result<Option<String>, StoreError>;
+    fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Runs no live worker holds that are due now: pending, or sleeping with
+    /// `wake_at <= now`.
+    fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError>;
+    /// Runs some worker holds, with that worker (for the liveness check).
+    fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError>;
+    /// The earliest `wake_at` of any sleeping run.
+    fn next_wake(&self) -> Result<Option<UnixMs>, StoreError>;
+
+    fn commit_stats(&self) -> CommitStats;
+}

@@ -1,0 +1,309 @@
+//! The journal's record types: the only things cairn writes to disk.
+//!
+//! They are small and explicit on purpose. The executor builds them, the
+//! storage backend persists them, and nothing else derives a storage format.
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch; every timestamp on disk uses it.
+pub type UnixMs = i64;
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Created, no activation yet.
+    Pending,
+    /// An activation owns it.
+    Running,
+    /// Suspended until a timer (`wake_at`).
+    Sleeping,
+    /// Suspended until something from outside (an answer, a signal).
+    Waiting,
+    /// Finished with an output.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Stopped by `cairn cancel`.
+    Cancelled,
+    /// Stopped because its journal no longer matches its code (strict versions).
+    Diverged,
+}
+
+impl RunStatus {
+    /// Every status, in display order.
+    pub const ALL: [RunStatus; 8] = [
+        RunStatus::Pending,
+        RunStatus::Running,
+        RunStatus::Sleeping,
+        RunStatus::Waiting,
+        RunStatus::Completed,
+        RunStatus::Failed,
+        RunStatus::Cancelled,
+        RunStatus::Diverged,
+    ];
+
+    /// The lowercase name used on disk, in the CLI and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Pending => "pending",
+            RunStatus::Running => "running",
+            RunStatus::Sleeping => "sleeping",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Completed => "completed",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Diverged => "diverged",
+        }
+    }
+
+    /// Parses the lowercase name.
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// True once the run can never run again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Completed | RunStatus::Failed | RunStatus::Cancelled | RunStatus::Diverged
+        )
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as it is persisted: on a failed run, a failed step, a journal
+/// entry. Replays return it exactly as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// Machine-readable code (`bad-input`, `limit`, `step-failed`, ...).
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// Optional JSON details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ErrorRecord {
+    /// An error with no details.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ErrorRecord {
+            code: code.into(),
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+/// One run as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow: String,
+    /// sha256 of the component the run executes.
+    pub version: String,
+    pub status: RunStatus,
+    /// Input JSON.
+    pub input: String,
+    /// Output JSON once completed.
+    pub output: Option<String>,
+    pub error: Option<ErrorRecord>,
+    pub session_id: Option<String>,
+    pub created_at: UnixMs,
+    pub updated_at: UnixMs,
+    /// When a sleeping run is due.
+    pub wake_at: Option<UnixMs>,
+    /// The worker that owns the run now, if any.
+    pub owner: Option<String>,
+    /// Activations started so far.
+    pub activations: u32,
+    /// Seed of the body's deterministic randomness.
+    pub seed: u64,
+}
+
+/// The kind of a journal entry; part of its replay key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// A step's final outcome.
+    Step,
+    /// A failed step attempt and when the next one is due; not a replay key
+    /// of its own, it lets retries survive a crash.
+    StepAttempt,
+    /// A durable sleep and its wake time.
+    Sleep,
+    StateGet,
+    StateSet,
+    StateDelete,
+    Now,
+    Random,
+}
+
+impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 8] = [
+        EntryKind::Step,
+        EntryKind::StepAttempt,
+        EntryKind::Sleep,
+        EntryKind::StateGet,
+        EntryKind::StateSet,
+        EntryKind::StateDelete,
+        EntryKind::Now,
+        EntryKind::Random,
+    ];
+
+    /// The name used on disk and in `runs show`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Step => "step",
+            EntryKind::StepAttempt => "step-attempt",
+            EntryKind::Sleep => "sleep",
+            EntryKind::StateGet => "state-get",
+            EntryKind::StateSet => "state-set",
+            EntryKind::StateDelete => "state-delete",
+            EntryKind::Now => "now",
+            EntryKind::Random => "random",
+        }
+    }
+
+    /// Parses the on-disk name.
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One journaled outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// Position in the run's journal, from 0.
+    pub seq: u32,
+    pub kind: EntryKind,
+    pub name: String,
+    /// How many entries of this kind and name came before it.
+    pub occurrence: u32,
+    /// Hash of what the body passed in, to detect divergence on replay.
+    pub input_hash: Option<String>,
+    /// True for a success, false for a recorded failure.
+    pub ok: bool,
+    /// The outcome as JSON (`None` where there is none, e.g. a missing key).
+    pub value: Option<String>,
+    pub created_at: UnixMs,
+}
+
+/// Scope of a state key as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateKey {
+    /// A key private to one run.
+    Run { run_id: String, key: String },
+    /// A key shared by a session.
+    Session { session_id: String, key: String },
+}
+
+/// A change to run or session state committed together with its entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateEffect {
+    Set { key: StateKey, value: String },
+    Delete { key: StateKey },
+}
+
+/// A journal entry to append, with the state change it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    pub entry: JournalEntry,
+    pub effect: Option<StateEffect>,
+}
+
+/// A run event: status changes, step progress, logs, `emit`, divergence.
+/// Events are for people and watchers; replay never reads them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEvent {
+    /// Global, increasing id (a watcher resumes after the last one it saw).
+    pub id: i64,
+    pub run_id: String,
+    pub at: UnixMs,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// An event to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub at: UnixMs,
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// A run to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub id: String,
+    pub workflow: String,
+    pub version: String,
+    pub input: String,
+    pub session_id: Option<String>,
+    pub created_at: UnixMs,
+    pub seed: u64,
+    /// The worker that will execute it at once, or `None` to leave it to
+    /// whichever worker looks next.
+    pub owner: Option<String>,
+}
+
+/// A deployed component version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRecord {
+    /// sha256 of `bytes`, hex.
+    pub sha: String,
+    pub bytes: Vec<u8>,
+    /// The component's `describe()` as JSON.
+    pub manifest: String,
+    pub deployed_at: UnixMs,
+    /// Hosts steps of this version may call over HTTP.
+    pub allow_http: Vec<String>,
+    /// Divergence fails runs of this version instead of being recorded.
+    pub strict: bool,
+}
+
+/// A version as `cairn versions` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionSummary {
+    pub sha: String,
+    pub workflows: Vec<String>,
+    /// Workflows for which this is the active version.
+    pub active_for: Vec<String>,
+    pub deployed_at: UnixMs,
+    /// Runs on this version.
+    pub runs: u64,
+    pub allow_http: Vec<String>,
+    pub strict: bool,
+}
+
+/// A worker process as recorded for ownership checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerRecord {
+    pub id: String,
+    pub hostname: String,
+    pub pid: u32,
+    /// Process start time as the OS reports it, to tell a reused pid apart.
+    pub proc_start: Option<u64>,
+    pub heartbeat_at: UnixMs,
+}
+
+/// Which runs `list_runs` returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub workflow: Option<String>,
+    pub session_id: Option<String>,
+    pub limit: Option<u32>,
+}

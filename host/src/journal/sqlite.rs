@@ -1,0 +1,140 @@
+//! The SQLite backend: one writer thread with group commit, a small pool of
+//! read connections, WAL mode.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::writer::Writer;
+use super::{
+    CommitStats, Durability, JournalEntry, PendingWrite, RunEvent, RunFilter, RunRecord, StateKey,
+    Storage, StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord, WriteOp,
+    schema, sqlite_read as read,
+};
+
+/// How long a connection waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A cairn journal in one SQLite file.
+pub struct SqliteStore {
+    path: String,
+    durability: Durability,
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, checking that it
+    /// is cairn's and applying migrations.
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        let display = path.display().to_string();
+        let mut conn = open_conn(path, &display, durability)?;
+        schema::prepare(&mut conn, &display)?;
+        let writer = Writer::start(conn);
+        Ok(SqliteStore {
+            path: display,
+            durability,
+            writer,
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().expect("reader pool").pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_conn(Path::new(&self.path), &self.path, self.durability)?,
+        };
+        let out = f(&conn);
+        self.readers.lock().expect("reader pool").push(conn);
+        out
+    }
+}
+
+fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| schema::not_cairn_or(e, display))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite refused WAL mode");
+    }
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Relaxed => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl Storage for SqliteStore {
+    fn write(&self, op: WriteOp) -> PendingWrite {
+        self.writer.write(op)
+    }
+    fn flush(&self) -> PendingWrite {
+        self.writer.flush()
+    }
+    fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.read(|c| read::read_run(c, id))
+    }
+    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+        self.read(|c| read::list_runs(c, filter))
+    }
+    fn journal(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
+        self.read(|c| read::journal(c, run_id))
+    }
+    fn events(&self, run_id: &str, after_id: i64) -> Result<Vec<RunEvent>, StoreError> {
+        self.read(|c| read::events(c, run_id, after_id))
+    }
+    fn run_state(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|c| read::run_state(c, run_id))
+    }
+    fn state_value(&self, key: &StateKey) -> Result<Option<String>, StoreError> {
+        self.read(|c| read::state_value(c, key))
+    }
+    fn session_state(&self, session_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|c| read::session_state(c, session_id))
+    }
+    fn version(&self, sha: &str) -> Result<Option<VersionRecord>, StoreError> {
+        self.read(|c| read::version(c, sha))
+    }
+    fn versions(&self) -> Result<Vec<VersionSummary>, StoreError> {
+        self.read(read::versions)
+    }
+    fn active_version(&self, workflow: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| read::active_version(c, workflow))
+    }
+    fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| read::compiled(c, sha, engine_hash))
+    }
+    fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        self.read(|c| read::due_runs(c, now, limit))
+    }
+    fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
+        self.read(read::owned_runs)
+    }
+    fn next_wake(&self) -> Result<Option<UnixMs>, StoreError> {
+        self.read(read::next_wake)
+    }
+    fn commit_stats(&self) -> CommitStats {
+        self.writer.stats()
+    }
+}

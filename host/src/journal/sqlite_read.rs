@@ -1,0 +1,315 @@
+//! Queries behind the read half of [`super::Storage`] for SQLite.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{
+    EntryKind, ErrorRecord, JournalEntry, RunEvent, RunFilter, RunRecord, RunStatus, StateKey,
+    StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord,
+};
+
+const RUN_COLUMNS: &str = "id, workflow, version, status, input, output, error, session_id,
+    created_at, updated_at, wake_at, owner, activations, seed";
+
+fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
+    let status: String = r.get(3)?;
+    let error: Option<String> = r.get(6)?;
+    let seed: i64 = r.get(13)?;
+    let Some(status) = RunStatus::parse(&status) else {
+        return Ok(Err(StoreError::Corrupt(format!("unknown run status {status}"))));
+    };
+    let error = match error.map(|e| serde_json::from_str::<ErrorRecord>(&e)) {
+        None => None,
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => return Ok(Err(StoreError::Corrupt(format!("run error: {e}")))),
+    };
+    Ok(Ok(RunRecord {
+        id: r.get(0)?,
+        workflow: r.get(1)?,
+        version: r.get(2)?,
+        status,
+        input: r.get(4)?,
+        output: r.get(5)?,
+        error,
+        session_id: r.get(7)?,
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        wake_at: r.get(10)?,
+        owner: r.get(11)?,
+        activations: r.get(12)?,
+        seed: seed as u64,
+    }))
+}
+
+pub(super) fn read_run(conn: &Connection, id: &str) -> Result<Option<RunRecord>, StoreError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], run_from_row)
+        .optional()?
+        .transpose()
+}
+
+fn collect_runs(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RunRecord>, StoreError> {
+    let rows = stmt.query_map(params, run_from_row)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(r??);
+    }
+    Ok(out)
+}
+
+pub(super) fn list_runs(conn: &Connection, f: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs
+         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow = ?2)
+           AND (?3 IS NULL OR session_id = ?3)
+         ORDER BY created_at DESC, id DESC LIMIT ?4"
+    );
+    collect_runs(
+        &mut conn.prepare_cached(&sql)?,
+        params![
+            f.status.map(|s| s.as_str()),
+            f.workflow,
+            f.session_id,
+            f.limit.unwrap_or(1000)
+        ],
+    )
+}
+
+pub(super) fn due_runs(
+    conn: &Connection,
+    now: UnixMs,
+    limit: u32,
+) -> Result<Vec<RunRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM runs
+         WHERE owner IS NULL AND (status = 'pending' OR status = 'running'
+               OR (status = 'sleeping' AND wake_at <= ?1))
+         ORDER BY wake_at LIMIT ?2"
+    );
+    collect_runs(&mut conn.prepare_cached(&sql)?, params![now, limit])
+}
+
+pub(super) fn owned_runs(
+    conn: &Connection,
+) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE owner IS NOT NULL");
+    let runs = collect_runs(&mut conn.prepare_cached(&sql)?, [])?;
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let worker = match &run.owner {
+            Some(o) => worker(conn, o)?,
+            None => None,
+        };
+        out.push((run, worker));
+    }
+    Ok(out)
+}
+
+pub(super) fn next_wake(conn: &Connection) -> Result<Option<UnixMs>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT min(wake_at) FROM runs WHERE status = 'sleeping'")?
+        .query_row([], |r| r.get(0))?)
+}
+
+fn worker(conn: &Connection, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, hostname, pid, proc_start, heartbeat_at FROM workers WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(WorkerRecord {
+                id: r.get(0)?,
+                hostname: r.get(1)?,
+                pid: r.get(2)?,
+                proc_start: r.get::<_, Option<i64>>(3)?.map(|s| s as u64),
+                heartbeat_at: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(super) fn journal(conn: &Connection, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, name, occurrence, input_hash, ok, value, created_at
+         FROM journal WHERE run_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([run_id], |r| {
+        let kind: String = r.get(1)?;
+        Ok((
+            kind,
+            JournalEntry {
+                seq: r.get(0)?,
+                kind: EntryKind::Step,
+                name: r.get(2)?,
+                occurrence: r.get(3)?,
+                input_hash: r.get(4)?,
+                ok: r.get(5)?,
+                value: r.get(6)?,
+                created_at: r.get(7)?,
+            },
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, mut entry) = row?;
+        entry.kind = EntryKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown journal entry kind {kind}")))?;
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+pub(super) fn events(
+    conn: &Connection,
+    run_id: &str,
+    after_id: i64,
+) -> Result<Vec<RunEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, kind, data FROM events WHERE run_id = ?1 AND id > ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![run_id, after_id], |r| {
+        let data: String = r.get(3)?;
+        Ok(RunEvent {
+            id: r.get(0)?,
+            run_id: run_id.to_string(),
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn run_state(
+    conn: &Connection,
+    run_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT key, value FROM run_state WHERE run_id = ?1 ORDER BY key")?;
+    let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn session_state(
+    conn: &Connection,
+    session_id: &str,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, value FROM session_state WHERE session_id = ?1 ORDER BY key",
+    )?;
+    let rows = stmt.query_map([session_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn state_value(conn: &Connection, key: &StateKey) -> Result<Option<String>, StoreError> {
+    Ok(match key {
+        StateKey::Run { run_id, key } => conn
+            .prepare_cached("SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2")?
+            .query_row(params![run_id, key], |r| r.get(0))
+            .optional()?,
+        StateKey::Session { session_id, key } => conn
+            .prepare_cached("SELECT value FROM session_state WHERE session_id = ?1 AND key = ?2")?
+            .query_row(params![session_id, key], |r| r.get(0))
+            .optional()?,
+    })
+}
+
+pub(super) fn version(conn: &Connection, sha: &str) -> Result<Option<VersionRecord>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT sha, bytes, manifest, deployed_at, allow_http, strict FROM versions
+             WHERE sha = ?1",
+        )?
+        .query_row([sha], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((sha, bytes, manifest, deployed_at, allow_http, strict)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(VersionRecord {
+        sha,
+        bytes,
+        manifest,
+        deployed_at,
+        allow_http: serde_json::from_str(&allow_http)
+            .map_err(|e| StoreError::Corrupt(format!("allow_http: {e}")))?,
+        strict,
+    }))
+}
+
+pub(super) fn versions(conn: &Connection) -> Result<Vec<VersionSummary>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.sha, v.manifest, v.deployed_at, v.allow_http, v.strict,
+                (SELECT count(*) FROM runs r WHERE r.version = v.sha),
+                (SELECT group_concat(w.name, char(10)) FROM workflows w WHERE w.active_version = v.sha)
+         FROM versions v ORDER BY v.deployed_at DESC, v.sha",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, bool>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, Option<String>>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (sha, manifest, deployed_at, allow_http, strict, runs, active) = row?;
+        let manifest: serde_json::Value = serde_json::from_str(&manifest)
+            .map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))?;
+        let workflows = manifest["workflows"]
+            .as_array()
+            .map(|ws| {
+                ws.iter()
+                    .filter_map(|w| w["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut active_for: Vec<String> = active
+            .map(|a| a.lines().map(String::from).collect())
+            .unwrap_or_default();
+        active_for.sort();
+        out.push(VersionSummary {
+            sha,
+            workflows,
+            active_for,
+            deployed_at,
+            runs: runs as u64,
+            allow_http: serde_json::from_str(&allow_http).unwrap_or_default(),
+            strict,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn active_version(conn: &Connection, workflow: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT active_version FROM workflows WHERE name = ?1")?
+        .query_row([workflow], |r| r.get(0))
+        .optional()?)
+}
+
+pub(super) fn compiled(
+    conn: &Connection,
+    sha: &str,
+    engine_hash: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT bytes FROM compiled WHERE sha = ?1 AND engine_hash = ?2")?
+        .query_row([sha, engine_hash], |r| r.get(0))
+        .optional()?)
+}

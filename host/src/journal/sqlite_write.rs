@@ -1,0 +1,304 @@
+//! How each [`WriteOp`] is applied to SQLite, inside the writer's
+//! transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::sqlite_read::read_run;
+use super::{
+    ErrorRecord, NewEntry, NewEvent, RunStatus, StateEffect, StateKey, StoreError, WriteOp,
+    WriteOutcome,
+};
+
+/// Applies one op; on error the caller rolls back its savepoint.
+pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, StoreError> {
+    match op {
+        WriteOp::CreateRun(run) => {
+            let status = if run.owner.is_some() {
+                RunStatus::Running
+            } else {
+                RunStatus::Pending
+            };
+            conn.prepare_cached(
+                "INSERT INTO runs (id, workflow, version, status, input, session_id, created_at,
+                                   updated_at, owner, activations, seed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                run.id,
+                run.workflow,
+                run.version,
+                status.as_str(),
+                run.input,
+                run.session_id,
+                run.created_at,
+                run.owner,
+                u32::from(run.owner.is_some()),
+                run.seed as i64,
+            ])?;
+            insert_events(
+                conn,
+                &run.id,
+                &[NewEvent {
+                    at: run.created_at,
+                    kind: "status".into(),
+                    data: serde_json::json!({"status": status.as_str()}),
+                }],
+            )?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::Append {
+            run_id,
+            owner,
+            entries,
+            events,
+        } => {
+            fence(conn, &run_id, &owner)?;
+            for e in &entries {
+                insert_entry(conn, &run_id, e)?;
+            }
+            insert_events(conn, &run_id, &events)?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::SetStatus {
+            run_id,
+            owner,
+            status,
+            output,
+            error,
+            wake_at,
+            release,
+            mut events,
+        } => {
+            fence(conn, &run_id, &owner)?;
+            let now = events.first().map(|e| e.at).unwrap_or_else(crate::clock::now_ms);
+            conn.prepare_cached(
+                "UPDATE runs SET status = ?2, output = ?3, error = ?4, wake_at = ?5,
+                        owner = CASE WHEN ?6 THEN NULL ELSE owner END, updated_at = ?7
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                run_id,
+                status.as_str(),
+                output,
+                error.as_ref().map(error_json),
+                wake_at,
+                release,
+                now,
+            ])?;
+            events.push(NewEvent {
+                at: now,
+                kind: "status".into(),
+                data: serde_json::json!({"status": status.as_str(), "wake_at": wake_at}),
+            });
+            insert_events(conn, &run_id, &events)?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::Claim {
+            run_id,
+            owner,
+            expected_owner,
+        } => {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE runs SET owner = ?2, activations = activations + 1,
+                            status = CASE WHEN status IN ('pending', 'sleeping') THEN 'running'
+                                          ELSE status END
+                     WHERE id = ?1 AND owner IS ?3
+                       AND status NOT IN ('completed', 'failed', 'cancelled', 'diverged')",
+                )?
+                .execute(params![run_id, owner, expected_owner])?;
+            if changed == 0 {
+                return Ok(WriteOutcome::Claimed(None));
+            }
+            Ok(WriteOutcome::Claimed(read_run(conn, &run_id)?))
+        }
+        WriteOp::Events { run_id, events } => {
+            insert_events(conn, &run_id, &events)?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::Cancel { run_id, at } => {
+            let status: Option<String> = conn
+                .query_row("SELECT status FROM runs WHERE id = ?1", [&run_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let Some(status) = status else {
+                return Err(StoreError::NotFound(format!("run {run_id}")));
+            };
+            let previous = RunStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("run status {status}")))?;
+            if !previous.is_terminal() {
+                conn.execute(
+                    "UPDATE runs SET status = 'cancelled', wake_at = NULL, updated_at = ?2,
+                            error = ?3 WHERE id = ?1",
+                    params![
+                        run_id,
+                        at,
+                        error_json(&ErrorRecord::new("cancelled", "the run was cancelled"))
+                    ],
+                )?;
+                insert_events(
+                    conn,
+                    &run_id,
+                    &[NewEvent {
+                        at,
+                        kind: "status".into(),
+                        data: serde_json::json!({"status": "cancelled"}),
+                    }],
+                )?;
+            }
+            Ok(WriteOutcome::Cancelled { previous })
+        }
+        WriteOp::Heartbeat(w) => {
+            conn.prepare_cached(
+                "INSERT INTO workers (id, hostname, pid, proc_start, started_at, heartbeat_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+            )?
+            .execute(params![
+                w.id,
+                w.hostname,
+                w.pid,
+                w.proc_start.map(|s| s as i64),
+                w.heartbeat_at
+            ])?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::RemoveWorker { id } => {
+            conn.execute("UPDATE runs SET owner = NULL WHERE owner = ?1", [&id])?;
+            conn.execute("DELETE FROM workers WHERE id = ?1", [&id])?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::Deploy {
+            version,
+            workflows,
+            activate,
+        } => {
+            let inserted = conn.execute(
+                "INSERT OR IGNORE INTO versions (sha, bytes, manifest, deployed_at, allow_http, strict)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    version.sha,
+                    version.bytes,
+                    version.manifest,
+                    version.deployed_at,
+                    serde_json::to_string(&version.allow_http).expect("strings serialize"),
+                    version.strict,
+                ],
+            )?;
+            if activate {
+                for w in &workflows {
+                    conn.execute(
+                        "INSERT INTO workflows (name, active_version) VALUES (?1, ?2)
+                         ON CONFLICT (name) DO UPDATE SET active_version = excluded.active_version",
+                        params![w, version.sha],
+                    )?;
+                }
+            }
+            Ok(WriteOutcome::Deployed { new: inserted == 1 })
+        }
+        WriteOp::PutCompiled {
+            sha,
+            engine_hash,
+            bytes,
+        } => {
+            conn.execute(
+                "INSERT OR REPLACE INTO compiled (sha, engine_hash, bytes) VALUES (?1, ?2, ?3)",
+                params![sha, engine_hash, bytes],
+            )?;
+            Ok(WriteOutcome::Done)
+        }
+    }
+}
+
+/// Refuses writes to a run this worker no longer owns or that has ended.
+fn fence(conn: &Connection, run_id: &str, owner: &str) -> Result<(), StoreError> {
+    let row: Option<(Option<String>, String)> = conn
+        .prepare_cached("SELECT owner, status FROM runs WHERE id = ?1")?
+        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let lost = |reason: String| StoreError::LeaseLost {
+        run_id: run_id.to_string(),
+        reason,
+    };
+    match row {
+        None => Err(StoreError::NotFound(format!("run {run_id}"))),
+        Some((o, _)) if o.as_deref() != Some(owner) => Err(lost(match o {
+            Some(o) => format!("worker {o} owns it now"),
+            None => "it was released".to_string(),
+        })),
+        Some((_, status)) if RunStatus::parse(&status).is_none_or(|s| s.is_terminal()) => {
+            Err(lost(format!("it is {status}")))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn insert_entry(conn: &Connection, run_id: &str, e: &NewEntry) -> Result<(), StoreError> {
+    let j = &e.entry;
+    conn.prepare_cached(
+        "INSERT INTO journal (run_id, seq, kind, name, occurrence, input_hash, ok, value, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        run_id,
+        j.seq,
+        j.kind.as_str(),
+        j.name,
+        j.occurrence,
+        j.input_hash,
+        j.ok,
+        j.value,
+        j.created_at
+    ])?;
+    match &e.effect {
+        None => {}
+        Some(StateEffect::Set { key, value }) => match key {
+            StateKey::Run { run_id, key } => {
+                conn.prepare_cached(
+                    "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                )?
+                .execute(params![run_id, key, value])?;
+            }
+            StateKey::Session { session_id, key } => {
+                conn.prepare_cached(
+                    "INSERT INTO session_state (session_id, key, value, updated_at)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (session_id, key) DO UPDATE
+                     SET value = excluded.value, updated_at = excluded.updated_at",
+                )?
+                .execute(params![session_id, key, value, j.created_at])?;
+            }
+        },
+        Some(StateEffect::Delete { key }) => match key {
+            StateKey::Run { run_id, key } => {
+                conn.prepare_cached("DELETE FROM run_state WHERE run_id = ?1 AND key = ?2")?
+                    .execute(params![run_id, key])?;
+            }
+            StateKey::Session { session_id, key } => {
+                conn.prepare_cached(
+                    "DELETE FROM session_state WHERE session_id = ?1 AND key = ?2",
+                )?
+                .execute(params![session_id, key])?;
+            }
+        },
+    }
+    Ok(())
+}
+
+fn insert_events(conn: &Connection, run_id: &str, events: &[NewEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO events (run_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)")?;
+    for e in events {
+        stmt.execute(params![run_id, e.at, e.kind, e.data.to_string()])?;
+    }
+    Ok(())
+}
+
+pub(super) fn error_json(e: &ErrorRecord) -> String {
+    serde_json::to_string(e).expect("error records serialize")
+}

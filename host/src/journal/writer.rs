@@ -1,0 +1,153 @@
+//! The one thread that writes to SQLite, with group commit.
+//!
+//! Callers queue [`WriteOp`]s; the thread takes everything queued so far,
+//! applies each op inside its own savepoint of one transaction, commits
+//! once, then answers every caller. Under load many runs share one fsync.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::sqlite_write::apply;
+use super::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
+
+/// Most ops one transaction takes, so a flood of writers cannot starve
+/// the callers at the head of the queue.
+const MAX_BATCH: usize = 1024;
+
+enum Job {
+    Write(WriteOp, oneshot::Sender<Result<WriteOutcome, StoreError>>),
+    Flush(oneshot::Sender<Result<WriteOutcome, StoreError>>),
+}
+
+#[derive(Default)]
+struct Counters {
+    commits: AtomicU64,
+    ops: AtomicU64,
+}
+
+/// Handle to the writer thread; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    /// Starts the thread that owns `conn`.
+    pub fn start(conn: Connection) -> Writer {
+        let (tx, rx) = mpsc::channel();
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
+        std::thread::Builder::new()
+            .name("cairn-journal-writer".into())
+            .spawn(move || run(conn, rx, c))
+            .expect("spawn the journal writer thread");
+        Writer { tx, counters }
+    }
+
+    /// Queues `op`.
+    pub fn write(&self, op: WriteOp) -> PendingWrite {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Job::Write(op, reply)).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::WriterGone);
+            }
+            rx.await.unwrap_or(Err(StoreError::WriterGone))
+        })
+    }
+
+    /// Resolves once everything queued before it is committed.
+    pub fn flush(&self) -> PendingWrite {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Job::Flush(reply)).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::WriterGone);
+            }
+            rx.await.unwrap_or(Err(StoreError::WriterGone))
+        })
+    }
+
+    /// Commits and ops so far.
+    pub fn stats(&self) -> CommitStats {
+        CommitStats {
+            commits: self.counters.commits.load(Ordering::Relaxed),
+            ops: self.counters.ops.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
+    let mut batch = Vec::with_capacity(64);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, &mut batch, &counters);
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters) {
+    let mut results: Vec<Result<WriteOutcome, StoreError>> = Vec::with_capacity(batch.len());
+    let mut ops = 0u64;
+    let committed = (|| -> Result<(), rusqlite::Error> {
+        let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for job in batch.iter_mut() {
+            match job {
+                Job::Flush(_) => results.push(Ok(WriteOutcome::Done)),
+                Job::Write(op, _) => {
+                    ops += 1;
+                    // A savepoint per op: one failing op rolls back alone.
+                    let mut sp = tx.savepoint()?;
+                    let op = std::mem::replace(op, WriteOp::Events {
+                        run_id: String::new(),
+                        events: Vec::new(),
+                    });
+                    match apply(&sp, op) {
+                        Ok(outcome) => {
+                            sp.commit()?;
+                            results.push(Ok(outcome));
+                        }
+                        Err(e) => {
+                            sp.rollback()?;
+                            results.push(Err(e));
+                        }
+                    }
+                }
+            }
+        }
+        tx.commit()
+    })();
+    match committed {
+        Ok(()) => {
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+            counters.ops.fetch_add(ops, Ordering::Relaxed);
+            for (job, result) in batch.drain(..).zip(results) {
+                reply(job, result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "journal commit failed");
+            for job in batch.drain(..) {
+                reply(job, Err(StoreError::CommitFailed(e.to_string())));
+            }
+        }
+    }
+}
+
+fn reply(job: Job, result: Result<WriteOutcome, StoreError>) {
+    let tx = match job {
+        Job::Write(_, tx) | Job::Flush(tx) => tx,
+    };
+    // The caller may have gone away (its run was dropped); nothing to do.
+    let _ = tx.send(result);
+}

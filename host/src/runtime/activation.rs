@@ -1,0 +1,204 @@
+//! One activation: instantiate the body, replay the journal, go live, and
+//! record how it ended.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::engine::bindings::types as wit;
+use crate::engine::limits::LimitExceeded;
+use crate::journal::{ErrorRecord, RunRecord, RunStatus, UnixMs, WriteOp};
+
+use super::Runtime;
+use super::body::BodyState;
+use super::interrupt::Interrupt;
+use super::replay::ReplayLog;
+use super::step::{info_record, trap_message};
+
+/// How an activation ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "lowercase")]
+pub enum Outcome {
+    /// The body returned an output.
+    Completed { output: String },
+    /// The body returned an error, trapped, or hit a limit.
+    Failed { error: ErrorRecord },
+    /// The run waits for a timer or for something from outside.
+    Suspended {
+        status: RunStatus,
+        wake_at: Option<UnixMs>,
+    },
+    /// The run was cancelled.
+    Cancelled,
+    /// The journal no longer matches the code (strict version).
+    Diverged { message: String },
+    /// This worker lost the run (another owns it) or could not write.
+    Lost { reason: String },
+}
+
+impl Outcome {
+    /// The run status this outcome leaves, as far as this worker knows.
+    pub fn status(&self) -> RunStatus {
+        match self {
+            Outcome::Completed { .. } => RunStatus::Completed,
+            Outcome::Failed { .. } => RunStatus::Failed,
+            Outcome::Suspended { status, .. } => *status,
+            Outcome::Cancelled => RunStatus::Cancelled,
+            Outcome::Diverged { .. } => RunStatus::Diverged,
+            Outcome::Lost { .. } => RunStatus::Running,
+        }
+    }
+}
+
+impl Runtime {
+    /// Runs one activation of `run`, which this worker owns.
+    pub async fn activate(self: &Arc<Self>, run: RunRecord) -> Outcome {
+        let span = tracing::info_span!("run", run = %run.id, workflow = %run.workflow,
+                                       activation = run.activations);
+        let run_id = run.id.clone();
+        let active = self.register(&run_id);
+        let outcome = self.activate_inner(run, active).instrument(span).await;
+        self.unregister(&run_id);
+        outcome
+    }
+
+    async fn activate_inner(
+        self: &Arc<Self>,
+        run: RunRecord,
+        active: Arc<super::ActiveRun>,
+    ) -> Outcome {
+        let version = match self.versions.get(&*self.store, &run.version).await {
+            Ok(v) => v,
+            Err(e) => {
+                let error = ErrorRecord::new(
+                    "version",
+                    format!("version {} could not be loaded: {e}", short(&run.version)),
+                );
+                return self.finish(&run, Outcome::Failed { error }).await;
+            }
+        };
+        let entries = match self.store.journal(&run.id) {
+            Ok(e) => e,
+            Err(e) => return Outcome::Lost { reason: e.to_string() },
+        };
+        tracing::debug!(entries = entries.len(), "activation starts");
+        let log = ReplayLog::new(entries);
+        let state = BodyState::new(self.clone(), run.clone(), version.clone(), log, active);
+        let mut store = self.engine.store(state);
+        let result = async {
+            let instance = version.body.instantiate_async(&mut store).await?;
+            instance
+                .call_run(&mut store, &run.workflow, &run.input)
+                .await
+        }
+        .await;
+        let mut state = store.into_data();
+        let lines = state.drain_output(true);
+        if !lines.is_empty() {
+            state.cx.event_batch(lines);
+        }
+        if state.cx.active.is_cancelled() {
+            return Outcome::Cancelled;
+        }
+        if let Err(e) = state.cx.barrier().await {
+            if let Some(i) = e.downcast_ref::<Interrupt>() {
+                return interrupted(i.clone());
+            }
+        }
+        let outcome = match result {
+            Ok(Ok(output)) => match state.cx.check_size("the run's output", &output) {
+                Ok(()) => Outcome::Completed { output },
+                Err(e) => Outcome::Failed {
+                    error: ErrorRecord::new("limit", e.to_string()),
+                },
+            },
+            Ok(Err(e)) => Outcome::Failed {
+                error: match e {
+                    wit::WorkflowError::Failed(i) => info_record(i),
+                    wit::WorkflowError::BadInput(m) => ErrorRecord::new("bad-input", m),
+                    wit::WorkflowError::UnknownWorkflow(m) => ErrorRecord::new(
+                        "unknown-workflow",
+                        format!("the component has no workflow named `{m}`"),
+                    ),
+                },
+            },
+            Err(trap) => {
+                if let Some(i) = trap.downcast_ref::<Interrupt>() {
+                    match i {
+                        Interrupt::Cancelled | Interrupt::Fenced(_) | Interrupt::Store(_) => {
+                            return interrupted(i.clone());
+                        }
+                        _ => interrupted(i.clone()),
+                    }
+                } else if let Some(l) = trap.downcast_ref::<LimitExceeded>() {
+                    Outcome::Failed {
+                        error: ErrorRecord::new("limit", l.message.clone()),
+                    }
+                } else {
+                    let message = match &state.cx.panic {
+                        Some(p) => format!("the workflow body panicked: {p}"),
+                        None => format!("the workflow body trapped: {}", trap_message(&trap)),
+                    };
+                    Outcome::Failed {
+                        error: ErrorRecord::new("trap", message),
+                    }
+                }
+            }
+        };
+        self.finish(&run, outcome).await
+    }
+
+    /// Records the end of an activation on the run.
+    async fn finish(&self, run: &RunRecord, outcome: Outcome) -> Outcome {
+        let (status, output, error, wake_at) = match &outcome {
+            Outcome::Completed { output } => (RunStatus::Completed, Some(output.clone()), None, None),
+            Outcome::Failed { error } => (RunStatus::Failed, None, Some(error.clone()), None),
+            Outcome::Suspended { status, wake_at } => (*status, None, None, *wake_at),
+            Outcome::Diverged { message } => (
+                RunStatus::Diverged,
+                None,
+                Some(ErrorRecord::new("diverged", message.clone())),
+                None,
+            ),
+            Outcome::Cancelled | Outcome::Lost { .. } => return outcome,
+        };
+        match status {
+            RunStatus::Failed => tracing::info!(error = ?error, "run failed"),
+            _ => tracing::info!(%status, "activation ended"),
+        }
+        let write = self.store.write(WriteOp::SetStatus {
+            run_id: run.id.clone(),
+            owner: self.worker.id.clone(),
+            status,
+            output,
+            error,
+            wake_at,
+            release: true,
+            events: Vec::new(),
+        });
+        match write.await {
+            Ok(_) => {
+                if status == RunStatus::Sleeping {
+                    self.wake.notify_one();
+                }
+                outcome
+            }
+            Err(e) => interrupted(Interrupt::from_store(e)),
+        }
+    }
+}
+
+fn interrupted(i: Interrupt) -> Outcome {
+    match i {
+        Interrupt::Suspend { status, wake_at } => Outcome::Suspended { status, wake_at },
+        Interrupt::Cancelled => Outcome::Cancelled,
+        Interrupt::Diverged(message) => Outcome::Diverged { message },
+        Interrupt::Fenced(reason) | Interrupt::Store(reason) => Outcome::Lost { reason },
+    }
+}
+
+/// The first 12 hex digits of a version.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}

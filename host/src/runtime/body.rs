@@ -1,0 +1,532 @@
+//! The body instance's store data and its `context` imports: every call is
+//! answered from the journal when replaying, and journaled when live.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::engine::bindings::context::{self, LogLevel, RunInfo, Scope, StateError, StepFailure};
+use crate::engine::bindings::types as wit;
+use crate::engine::limits::{Deadline, LimitExceeded};
+use crate::engine::sandbox::{LogicalClock, Sandbox};
+use crate::engine::HostView;
+use crate::journal::{
+    EntryKind, JournalEntry, NewEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey,
+    WriteOp,
+};
+
+use super::interrupt::Interrupt;
+use super::replay::{Divergence, Key, ReplayLog, input_hash};
+use super::step::level_name;
+use super::versions::LoadedVersion;
+use super::{ActiveRun, Runtime};
+
+/// Store data of a body instance.
+pub struct BodyState {
+    sandbox: Sandbox,
+    deadline: Deadline,
+    /// The journal side of the activation.
+    pub cx: BodyCx,
+}
+
+/// What the body's host calls work with.
+pub struct BodyCx {
+    pub rt: Arc<Runtime>,
+    pub run: RunRecord,
+    pub version: Arc<LoadedVersion>,
+    pub log: ReplayLog,
+    pub clock: LogicalClock,
+    pub active: Arc<ActiveRun>,
+    /// The last panic message the SDK reported, for the failure message.
+    pub panic: Option<String>,
+    pending: Vec<PendingWrite>,
+    went_live: bool,
+}
+
+impl BodyState {
+    /// The state for one activation of `run`.
+    pub fn new(
+        rt: Arc<Runtime>,
+        run: RunRecord,
+        version: Arc<LoadedVersion>,
+        log: ReplayLog,
+        active: Arc<ActiveRun>,
+    ) -> BodyState {
+        let clock = LogicalClock::new(run.created_at);
+        let limits = rt.config.limits;
+        let sandbox = Sandbox::body(&clock, run.seed, &limits);
+        sandbox.output.set_muted(log.replaying());
+        BodyState {
+            sandbox,
+            deadline: Deadline::new(std::time::Duration::from_secs(limits.body_deadline_secs)),
+            cx: BodyCx {
+                rt,
+                run,
+                version,
+                went_live: !log.replaying(),
+                log,
+                clock,
+                active,
+                panic: None,
+                pending: Vec::new(),
+            },
+        }
+    }
+
+    /// Takes the lines the body printed, as log events.
+    pub fn drain_output(&mut self, all: bool) -> Vec<NewEvent> {
+        let now = crate::clock::now_ms();
+        self.sandbox
+            .output
+            .take(all)
+            .into_iter()
+            .map(|(stream, line)| NewEvent {
+                at: now,
+                kind: "log".into(),
+                data: json!({"stream": stream.as_str(), "message": line}),
+            })
+            .collect()
+    }
+
+    /// Start of every host call.
+    fn enter(&mut self) -> wasmtime::Result<()> {
+        if self.cx.active.is_cancelled() {
+            return Err(Interrupt::Cancelled.trap());
+        }
+        let lines = self.drain_output(false);
+        if !lines.is_empty() {
+            self.cx.event_batch(lines);
+        }
+        Ok(())
+    }
+
+    /// End of every host call.
+    fn leave<T>(&mut self, r: wasmtime::Result<T>) -> wasmtime::Result<T> {
+        self.deadline.touch();
+        self.sandbox.output.set_muted(self.cx.log.replaying());
+        r
+    }
+}
+
+impl BodyCx {
+    /// Waits until every write queued so far is durable.
+    pub async fn barrier(&mut self) -> wasmtime::Result<()> {
+        for w in std::mem::take(&mut self.pending) {
+            w.await.map_err(|e| Interrupt::from_store(e).trap())?;
+        }
+        Ok(())
+    }
+
+    fn queue(&mut self, op: WriteOp) {
+        let w = self.rt.store.write(op);
+        self.pending.push(w);
+    }
+
+    /// Records events (not fenced: they describe, they do not decide).
+    pub fn event_batch(&mut self, events: Vec<NewEvent>) {
+        self.queue(WriteOp::Events {
+            run_id: self.run.id.clone(),
+            events,
+        });
+    }
+
+    fn event(&mut self, kind: &str, data: serde_json::Value) {
+        self.event_batch(vec![NewEvent {
+            at: crate::clock::now_ms(),
+            kind: kind.into(),
+            data,
+        }]);
+    }
+
+    /// Journals a new outcome for `key` and moves the logical clock.
+    pub fn record(
+        &mut self,
+        key: &Key,
+        input_hash: Option<String>,
+        ok: bool,
+        value: Option<String>,
+        effect: Option<StateEffect>,
+        events: Vec<NewEvent>,
+    ) -> JournalEntry {
+        let entry = JournalEntry {
+            seq: self.log.alloc_seq(),
+            kind: key.kind,
+            name: key.name.clone(),
+            occurrence: key.occurrence,
+            input_hash,
+            ok,
+            value,
+            created_at: crate::clock::now_ms(),
+        };
+        self.clock.advance_to(entry.created_at);
+        self.queue(WriteOp::Append {
+            run_id: self.run.id.clone(),
+            owner: self.rt.worker.id.clone(),
+            entries: vec![NewEntry {
+                entry: entry.clone(),
+                effect,
+            }],
+            events,
+        });
+        entry
+    }
+
+    /// Journals a failed step attempt (not a replay key of its own).
+    pub fn record_attempt(&mut self, step: &str, occurrence: u32, value: String, event: NewEvent) {
+        let key = Key {
+            kind: EntryKind::StepAttempt,
+            name: step.to_string(),
+            occurrence,
+        };
+        self.record(&key, None, false, Some(value), None, vec![event]);
+    }
+
+    /// The recorded outcome of `key`, if the journal has one; checks the
+    /// input and notes where the run goes live.
+    pub fn replayed(
+        &mut self,
+        key: &Key,
+        hash: Option<&str>,
+    ) -> wasmtime::Result<Option<JournalEntry>> {
+        match self.log.take(key) {
+            Some(e) => {
+                if let Some(d) = ReplayLog::check_input(key, &e, hash) {
+                    self.diverged(d)?;
+                }
+                self.clock.advance_to(e.created_at);
+                Ok(Some(e))
+            }
+            None => {
+                if self.log.replaying() {
+                    let left = self.log.unconsumed_keys(3).join(", ");
+                    self.diverged(Divergence {
+                        key: key.clone(),
+                        message: format!(
+                            "the body asked for {key}, which the journal does not hold, \
+                             while recorded entries were not asked for: {left}"
+                        ),
+                    })?;
+                }
+                if !self.went_live {
+                    self.went_live = true;
+                    self.event("live", json!({"at": key.to_string()}));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    fn diverged(&mut self, d: Divergence) -> wasmtime::Result<()> {
+        tracing::warn!(run = %self.run.id, "{}", d.message);
+        self.event(
+            "divergence",
+            json!({"kind": d.key.kind.as_str(), "name": d.key.name,
+                   "occurrence": d.key.occurrence, "message": d.message}),
+        );
+        if self.version.strict {
+            return Err(Interrupt::Diverged(d.message).trap());
+        }
+        Ok(())
+    }
+
+    /// Fails the activation if `value` is larger than the journal accepts.
+    pub fn check_size(&self, what: &str, value: &str) -> wasmtime::Result<()> {
+        let limit = self.rt.config.limits.max_value_bytes;
+        if value.len() as u64 > limit {
+            return Err(wasmtime::Error::new(LimitExceeded::value_size(
+                what,
+                value.len(),
+                limit,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Waits until `at` (real time): in memory when it is close, else by
+    /// suspending the run.
+    pub async fn wait_until(&mut self, at: i64) -> wasmtime::Result<()> {
+        let remaining = at - crate::clock::now_ms();
+        if remaining <= 0 {
+            return Ok(());
+        }
+        let threshold = self.rt.config.runtime.suspend_threshold_ms as i64;
+        if remaining < threshold {
+            self.barrier().await?;
+            let active = self.active.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(remaining as u64)) => {}
+                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+            }
+            return Ok(());
+        }
+        self.barrier().await?;
+        Err(Interrupt::Suspend {
+            status: crate::journal::RunStatus::Sleeping,
+            wake_at: Some(at),
+        }
+        .trap())
+    }
+
+    async fn sleep_until(&mut self, wake_if_new: i64, hash: String) -> wasmtime::Result<()> {
+        let key = self.log.next_key(EntryKind::Sleep, "sleep");
+        let wake_at = match self.replayed(&key, Some(&hash))? {
+            Some(e) => parse_wake(&e)?,
+            None => {
+                let value = json!({"wake_at": wake_if_new}).to_string();
+                self.record(&key, Some(hash), true, Some(value), None, Vec::new());
+                wake_if_new
+            }
+        };
+        self.wait_until(wake_at).await?;
+        self.clock.advance_to(wake_at);
+        Ok(())
+    }
+
+    fn state_key(&self, scope: Scope, key: &str) -> Result<StateKey, StateError> {
+        if key.starts_with('_') {
+            return Err(StateError::ReservedKey(format!(
+                "state key `{key}` starts with `_`, which is reserved for cairn"
+            )));
+        }
+        match scope {
+            Scope::Run => Ok(StateKey::Run {
+                run_id: self.run.id.clone(),
+                key: key.to_string(),
+            }),
+            Scope::Session => match &self.run.session_id {
+                Some(s) => Ok(StateKey::Session {
+                    session_id: s.clone(),
+                    key: key.to_string(),
+                }),
+                None => Err(StateError::NoSession),
+            },
+        }
+    }
+}
+
+fn parse_wake(e: &JournalEntry) -> wasmtime::Result<i64> {
+    e.value
+        .as_deref()
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| v["wake_at"].as_i64())
+        .ok_or_else(|| wasmtime::Error::msg(format!("journal entry {} has no wake time", e.seq)))
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Run => "run",
+        Scope::Session => "session",
+    }
+}
+
+impl context::Host for BodyState {
+    async fn step(
+        &mut self,
+        name: String,
+        input: String,
+    ) -> wasmtime::Result<Result<String, StepFailure>> {
+        self.enter()?;
+        let r = super::body_step::call_step(&mut self.cx, name, input).await;
+        self.leave(r)
+    }
+
+    async fn sleep(&mut self, duration_ms: u64) -> wasmtime::Result<()> {
+        self.enter()?;
+        let wake = crate::clock::now_ms().saturating_add(duration_ms as i64);
+        let r = self
+            .cx
+            .sleep_until(wake, input_hash(&[b"for", &duration_ms.to_le_bytes()]))
+            .await;
+        self.leave(r)
+    }
+
+    async fn sleep_until(&mut self, unix_ms: u64) -> wasmtime::Result<()> {
+        self.enter()?;
+        let r = self
+            .cx
+            .sleep_until(unix_ms as i64, input_hash(&[b"until", &unix_ms.to_le_bytes()]))
+            .await;
+        self.leave(r)
+    }
+
+    async fn state_get(
+        &mut self,
+        scope: Scope,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, StateError>> {
+        self.enter()?;
+        let r = async {
+            let skey = match self.cx.state_key(scope, &key) {
+                Ok(k) => k,
+                Err(e) => return Ok(Err(e)),
+            };
+            let jkey = self
+                .cx
+                .log
+                .next_key(EntryKind::StateGet, &format!("{}:{key}", scope_name(scope)));
+            if let Some(e) = self.cx.replayed(&jkey, None)? {
+                return Ok(Ok(e.value));
+            }
+            // Our own earlier writes must be visible to the read.
+            self.cx.barrier().await?;
+            let value = self
+                .cx
+                .rt
+                .store
+                .state_value(&skey)
+                .map_err(|e| Interrupt::from_store(e).trap())?;
+            self.cx
+                .record(&jkey, None, true, value.clone(), None, Vec::new());
+            Ok(Ok(value))
+        }
+        .await;
+        self.leave(r)
+    }
+
+    async fn state_set(
+        &mut self,
+        scope: Scope,
+        key: String,
+        value: String,
+    ) -> wasmtime::Result<Result<(), StateError>> {
+        self.enter()?;
+        let r = (|| {
+            let skey = match self.cx.state_key(scope, &key) {
+                Ok(k) => k,
+                Err(e) => return Ok(Err(e)),
+            };
+            self.cx.check_size(&format!("state value `{key}`"), &value)?;
+            let hash = input_hash(&[value.as_bytes()]);
+            let jkey = self
+                .cx
+                .log
+                .next_key(EntryKind::StateSet, &format!("{}:{key}", scope_name(scope)));
+            if self.cx.replayed(&jkey, Some(&hash))?.is_none() {
+                let effect = StateEffect::Set { key: skey, value };
+                self.cx
+                    .record(&jkey, Some(hash), true, None, Some(effect), Vec::new());
+            }
+            Ok(Ok(()))
+        })();
+        self.leave(r)
+    }
+
+    async fn state_delete(
+        &mut self,
+        scope: Scope,
+        key: String,
+    ) -> wasmtime::Result<Result<(), StateError>> {
+        self.enter()?;
+        let r = (|| {
+            let skey = match self.cx.state_key(scope, &key) {
+                Ok(k) => k,
+                Err(e) => return Ok(Err(e)),
+            };
+            let jkey = self
+                .cx
+                .log
+                .next_key(EntryKind::StateDelete, &format!("{}:{key}", scope_name(scope)));
+            if self.cx.replayed(&jkey, None)?.is_none() {
+                let effect = StateEffect::Delete { key: skey };
+                self.cx
+                    .record(&jkey, None, true, None, Some(effect), Vec::new());
+            }
+            Ok(Ok(()))
+        })();
+        self.leave(r)
+    }
+
+    async fn now(&mut self) -> wasmtime::Result<u64> {
+        self.enter()?;
+        let r = self.cx.journaled_number(EntryKind::Now, || {
+            crate::clock::now_ms().max(0) as u64
+        });
+        self.leave(r)
+    }
+
+    async fn random(&mut self) -> wasmtime::Result<u64> {
+        self.enter()?;
+        let r = self.cx.journaled_number(EntryKind::Random, rand::random::<u64>);
+        self.leave(r)
+    }
+
+    async fn get_run_info(&mut self) -> wasmtime::Result<RunInfo> {
+        let run = &self.cx.run;
+        Ok(RunInfo {
+            run_id: run.id.clone(),
+            workflow: run.workflow.clone(),
+            version: run.version.clone(),
+            session_id: run.session_id.clone(),
+            activation: run.activations,
+            started_at_ms: run.created_at.max(0) as u64,
+        })
+    }
+
+    async fn emit(&mut self, kind: String, data: String) -> wasmtime::Result<()> {
+        self.enter()?;
+        if !self.cx.log.replaying() {
+            let data: serde_json::Value =
+                serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data));
+            self.cx.event("emit", json!({"kind": kind, "data": data}));
+        }
+        self.leave(Ok(()))
+    }
+
+    async fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
+        if level == LogLevel::Error
+            && let Some(p) = message.strip_prefix("panic: ")
+        {
+            self.cx.panic = Some(p.to_string());
+        }
+        if !self.cx.log.replaying() {
+            self.cx.event(
+                "log",
+                json!({"level": level_name(level), "message": message}),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl BodyCx {
+    fn journaled_number(
+        &mut self,
+        kind: EntryKind,
+        fresh: impl FnOnce() -> u64,
+    ) -> wasmtime::Result<u64> {
+        let key = self.log.next_key(kind, kind.as_str());
+        if let Some(e) = self.replayed(&key, None)? {
+            return e
+                .value
+                .as_deref()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| wasmtime::Error::msg(format!("journal entry {} is malformed", e.seq)));
+        }
+        let v = fresh();
+        self.record(&key, None, true, Some(v.to_string()), None, Vec::new());
+        Ok(v)
+    }
+}
+
+impl wit::Host for BodyState {}
+
+impl wasmtime_wasi::WasiView for BodyState {
+    fn ctx(&mut self) -> wasmtime_wasi::WasiCtxView<'_> {
+        self.sandbox.wasi_view()
+    }
+}
+
+impl wasmtime_wasi_http::WasiHttpView for BodyState {
+    fn http(&mut self) -> wasmtime_wasi_http::WasiHttpCtxView<'_> {
+        self.sandbox.http_view()
+    }
+}
+
+impl HostView for BodyState {
+    fn sandbox(&mut self) -> &mut Sandbox {
+        &mut self.sandbox
+    }
+    fn deadline(&self) -> Option<&Deadline> {
+        Some(&self.deadline)
+    }
+}

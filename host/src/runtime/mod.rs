@@ -1,0 +1,270 @@
+//! The runtime: joins the journal and the engine. It creates runs, claims
+//! them, runs activations (replaying the journal, then going live), and
+//! keeps this worker's heartbeat.
+
+mod activation;
+mod body;
+mod body_step;
+pub mod interrupt;
+pub mod ownership;
+pub mod replay;
+mod scheduler;
+pub mod step;
+pub mod versions;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::engine::{CairnEngine, EngineConfig};
+use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp, WriteOutcome};
+
+pub use activation::Outcome;
+pub use ownership::WorkerIdentity;
+pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};
+
+/// A run this process is executing: lets `cancel` reach it.
+#[derive(Debug, Default)]
+pub struct ActiveRun {
+    cancelled: AtomicBool,
+    notify: Notify,
+}
+
+impl ActiveRun {
+    /// True once the run was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Marks the run cancelled and wakes whatever waits on it.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+        self.notify.notify_waiters();
+    }
+
+    /// Resolves when the run is cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Why a run could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("unknown workflow `{0}`: no deployed version exports it (see `cairn versions`)")]
+    UnknownWorkflow(String),
+    #[error("the input is not valid JSON: {0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The runtime of one process.
+pub struct Runtime {
+    pub store: Arc<dyn Storage>,
+    pub engine: Arc<CairnEngine>,
+    pub versions: versions::Versions,
+    pub config: Config,
+    pub worker: WorkerIdentity,
+    active: Mutex<HashMap<String, Arc<ActiveRun>>>,
+    /// Wakes the scheduler when work may have become due.
+    wake: Notify,
+}
+
+impl Runtime {
+    /// Builds the engine, registers this process as a worker and starts its
+    /// heartbeat.
+    pub async fn start(store: Arc<dyn Storage>, config: Config) -> Result<Arc<Runtime>, RuntimeError> {
+        let engine = CairnEngine::new(&EngineConfig {
+            pooling: config.engine.pooling,
+            limits: config.limits,
+            ..EngineConfig::default()
+        })
+        .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let engine = Arc::new(engine);
+        let worker = WorkerIdentity::current();
+        store
+            .write(WriteOp::Heartbeat(worker.record(crate::clock::now_ms())))
+            .await?;
+        let rt = Arc::new(Runtime {
+            store,
+            versions: versions::Versions::new(engine.clone()),
+            engine,
+            config,
+            worker,
+            active: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        });
+        tokio::spawn(heartbeat(Arc::downgrade(&rt)));
+        Ok(rt)
+    }
+
+    /// Leaves cleanly: the runs this worker owns are released at once.
+    pub async fn stop(&self) {
+        let _ = self
+            .store
+            .write(WriteOp::RemoveWorker {
+                id: self.worker.id.clone(),
+            })
+            .await;
+    }
+
+    /// Deploys a component.
+    pub async fn deploy(
+        &self,
+        bytes: Vec<u8>,
+        opts: &DeployOptions,
+    ) -> Result<DeployReport, VersionError> {
+        self.versions.deploy(&*self.store, bytes, opts).await
+    }
+
+    /// Creates a run of `workflow` on its active version, owned by this
+    /// worker.
+    pub async fn create_run(
+        &self,
+        workflow: &str,
+        input: &str,
+        session_id: Option<String>,
+    ) -> Result<RunRecord, StartError> {
+        serde_json::from_str::<serde_json::Value>(input)
+            .map_err(|e| StartError::BadInput(e.to_string()))?;
+        let version = self
+            .store
+            .active_version(workflow)?
+            .ok_or_else(|| StartError::UnknownWorkflow(workflow.to_string()))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        self.store
+            .write(WriteOp::CreateRun(NewRun {
+                id: id.clone(),
+                workflow: workflow.to_string(),
+                version,
+                input: input.to_string(),
+                session_id,
+                created_at: crate::clock::now_ms(),
+                seed: rand::random(),
+                owner: Some(self.worker.id.clone()),
+            }))
+            .await?;
+        Ok(self
+            .store
+            .run(&id)?
+            .ok_or_else(|| StoreError::NotFound(format!("run {id}")))?)
+    }
+
+    /// Takes ownership of `run_id` if its owner is still `expected`.
+    pub async fn claim(
+        &self,
+        run_id: &str,
+        expected: Option<String>,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        match self
+            .store
+            .write(WriteOp::Claim {
+                run_id: run_id.to_string(),
+                owner: self.worker.id.clone(),
+                expected_owner: expected,
+            })
+            .await?
+        {
+            WriteOutcome::Claimed(r) => Ok(r),
+            other => Err(StoreError::Corrupt(format!("claim answered {other:?}"))),
+        }
+    }
+
+    /// Cancels a run; returns the status it had.
+    pub async fn cancel(&self, run_id: &str) -> Result<RunStatus, StoreError> {
+        let out = self
+            .store
+            .write(WriteOp::Cancel {
+                run_id: run_id.to_string(),
+                at: crate::clock::now_ms(),
+            })
+            .await?;
+        if let Some(a) = self.active.lock().expect("active runs").get(run_id) {
+            a.cancel();
+        }
+        match out {
+            WriteOutcome::Cancelled { previous } => Ok(previous),
+            other => Err(StoreError::Corrupt(format!("cancel answered {other:?}"))),
+        }
+    }
+
+    fn register(&self, run_id: &str) -> Arc<ActiveRun> {
+        let a = Arc::new(ActiveRun::default());
+        self.active
+            .lock()
+            .expect("active runs")
+            .insert(run_id.to_string(), a.clone());
+        a
+    }
+
+    fn unregister(&self, run_id: &str) {
+        self.active.lock().expect("active runs").remove(run_id);
+        self.wake.notify_one();
+    }
+
+    /// Runs executing in this process now.
+    pub fn active_count(&self) -> usize {
+        self.active.lock().expect("active runs").len()
+    }
+
+    fn lease_ms(&self) -> i64 {
+        (self.config.runtime.lease_secs * 1000) as i64
+    }
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("the wasmtime engine could not be built: {0}")]
+    Engine(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Refreshes this worker's heartbeat and notices cancellations of the runs
+/// it executes, until the runtime is dropped.
+async fn heartbeat(rt: Weak<Runtime>) {
+    let mut last_beat = crate::clock::now_ms();
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let Some(rt) = rt.upgrade() else { return };
+        let now = crate::clock::now_ms();
+        if now - last_beat >= rt.lease_ms() / 3 {
+            last_beat = now;
+            if let Err(e) = rt
+                .store
+                .write(WriteOp::Heartbeat(rt.worker.record(now)))
+                .await
+            {
+                tracing::warn!(error = %e, "heartbeat failed");
+            }
+        }
+        let active: Vec<(String, Arc<ActiveRun>)> = rt
+            .active
+            .lock()
+            .expect("active runs")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (id, a) in active {
+            if let Ok(Some(run)) = rt.store.run(&id)
+                && run.status == RunStatus::Cancelled
+            {
+                a.cancel();
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Finding work: due timers, pending runs and runs whose owner died; the
+//! `serve` loop, `resume` and `run --wait` are built from these.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::journal::{RunRecord, RunStatus, StoreError};
+
+use super::{Outcome, Runtime};
+
+/// A run taken over by this worker, ready to activate.
+type Claimed = RunRecord;
+
+impl Runtime {
+    /// Claims what is due now: pending runs, sleeping runs whose timer
+    /// fired, released runs, and runs whose owner is dead.
+    pub async fn claim_due(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+        let now = crate::clock::now_ms();
+        let mut out = Vec::new();
+        for run in self.store.due_runs(now, limit as u32)? {
+            if let Some(r) = self.claim(&run.id, None).await? {
+                out.push(r);
+            }
+        }
+        for (run, worker) in self.store.owned_runs()? {
+            if out.len() >= limit {
+                break;
+            }
+            if self
+                .worker
+                .owner_is_dead(worker.as_ref(), now, self.lease_ms())
+            {
+                tracing::info!(run = %run.id, owner = ?run.owner, "taking over an orphaned run");
+                if let Some(r) = self.claim(&run.id, run.owner.clone()).await? {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Claims and runs, once, everything due now; waits for those
+    /// activations to end.
+    pub async fn resume_due(self: &Arc<Self>) -> Result<Vec<(String, Outcome)>, StoreError> {
+        let claimed = self.claim_due(self.config.runtime.max_active_runs).await?;
+        let mut set = JoinSet::new();
+        for run in claimed {
+            let rt = self.clone();
+            set.spawn(async move { (run.id.clone(), rt.activate(run).await) });
+        }
+        let mut out = Vec::new();
+        while let Some(r) = set.join_next().await {
+            if let Ok(r) = r {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The worker loop: runs due work as it comes until `stop` resolves,
+    /// then lets the activations in flight end.
+    pub async fn serve(self: &Arc<Self>, stop: impl std::future::Future<Output = ()>) {
+        self.serve_until(stop, None).await;
+    }
+
+    /// Like [`Runtime::serve`], and also returns when `until` ends (which
+    /// this loop drives like any other run).
+    pub async fn serve_until(
+        self: &Arc<Self>,
+        stop: impl std::future::Future<Output = ()>,
+        until: Option<&str>,
+    ) -> Option<RunRecord> {
+        tokio::pin!(stop);
+        let mut set: JoinSet<(String, Outcome)> = JoinSet::new();
+        let mut running: HashSet<String> = HashSet::new();
+        let poll = Duration::from_millis(self.config.runtime.poll_ms);
+        loop {
+            if let Some(id) = until
+                && !running.contains(id)
+                && let Ok(Some(run)) = self.store.run(id)
+                && run.status.is_terminal()
+            {
+                break;
+            }
+            let room = self
+                .config
+                .runtime
+                .max_active_runs
+                .saturating_sub(running.len());
+            if room > 0 {
+                match self.claim_due(room).await {
+                    Ok(claimed) => {
+                        for run in claimed {
+                            running.insert(run.id.clone());
+                            let rt = self.clone();
+                            set.spawn(async move { (run.id.clone(), rt.activate(run).await) });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "looking for due runs failed"),
+                }
+            }
+            let sleep_for = self.next_poll(poll);
+            tokio::select! {
+                _ = &mut stop => break,
+                Some(done) = set.join_next(), if !set.is_empty() => {
+                    if let Ok((id, outcome)) = done {
+                        running.remove(&id);
+                        tracing::debug!(run = %id, ?outcome, "activation ended");
+                    }
+                }
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(sleep_for) => {}
+            }
+        }
+        while set.join_next().await.is_some() {}
+        until.and_then(|id| self.store.run(id).ok().flatten())
+    }
+
+    fn next_poll(&self, poll: Duration) -> Duration {
+        match self.store.next_wake() {
+            Ok(Some(at)) => {
+                let ms = (at - crate::clock::now_ms()).clamp(0, poll.as_millis() as i64);
+                Duration::from_millis(ms as u64)
+            }
+            _ => poll,
+        }
+    }
+
+    /// Activates `run` (owned by this worker), then, with `wait`, keeps
+    /// driving it through its timers until it ends. Other due work found
+    /// meanwhile is run too.
+    pub async fn drive(self: &Arc<Self>, run: RunRecord, wait: bool) -> Outcome {
+        let id = run.id.clone();
+        let first = self.activate(run).await;
+        let suspended = matches!(first, Outcome::Suspended { .. });
+        if !wait || !suspended {
+            return first;
+        }
+        let stop = std::future::pending::<()>();
+        match self.serve_until(stop, Some(&id)).await {
+            Some(run) => outcome_of(&run),
+            None => first,
+        }
+    }
+}
+
+/// The outcome a finished run's record shows.
+pub fn outcome_of(run: &RunRecord) -> Outcome {
+    match run.status {
+        RunStatus::Completed => Outcome::Completed {
+            output: run.output.clone().unwrap_or_else(|| "null".into()),
+        },
+        RunStatus::Failed => Outcome::Failed {
+            error: run
+                .error
+                .clone()
+                .unwrap_or_else(|| crate::journal::ErrorRecord::new("error", "failed")),
+        },
+        RunStatus::Cancelled => Outcome::Cancelled,
+        RunStatus::Diverged => Outcome::Diverged {
+            message: run.error.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
+        },
+        status => Outcome::Suspended {
+            status,
+            wake_at: run.wake_at,
+        },
+    }
+}

@@ -1,0 +1,318 @@
+//! Deployed versions: validation at deploy, the compiled-artefact cache,
+//! and the pre-instantiated components runs use.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::bindings::WorkflowPre;
+use crate::engine::bindings::types as wit;
+use crate::engine::{CairnEngine, LoadError, SandboxKind, linker};
+use crate::journal::{Storage, StoreError, VersionRecord, WriteOp, WriteOutcome};
+
+use super::body::BodyState;
+use super::step::StepState;
+
+/// A step's retry policy as cairn stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub initial_backoff_ms: u64,
+    pub backoff_factor: f64,
+    pub max_backoff_ms: u64,
+    pub timeout_ms: u64,
+}
+
+impl RetryPolicy {
+    /// The wait after failed attempt `attempt` (1-based).
+    pub fn backoff_ms(&self, attempt: u32) -> u64 {
+        let exp = self.backoff_factor.max(1.0).powi(attempt.saturating_sub(1) as i32);
+        ((self.initial_backoff_ms as f64) * exp).min(self.max_backoff_ms as f64) as u64
+    }
+}
+
+impl From<wit::RetryPolicy> for RetryPolicy {
+    fn from(p: wit::RetryPolicy) -> Self {
+        RetryPolicy {
+            max_attempts: p.max_attempts.max(1),
+            initial_backoff_ms: p.initial_backoff_ms,
+            backoff_factor: p.backoff_factor,
+            max_backoff_ms: p.max_backoff_ms,
+            timeout_ms: p.timeout_ms,
+        }
+    }
+}
+
+/// A trigger as stored in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum TriggerDecl {
+    Event { name: String },
+    Webhook { source: String, event: String },
+}
+
+/// A workflow as stored in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowDecl {
+    pub name: String,
+    pub triggers: Vec<TriggerDecl>,
+}
+
+/// A step as stored in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDecl {
+    pub name: String,
+    pub policy: RetryPolicy,
+}
+
+/// What `describe()` returned, as stored with the version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub sdk_version: String,
+    pub workflows: Vec<WorkflowDecl>,
+    pub steps: Vec<StepDecl>,
+}
+
+impl From<wit::Manifest> for Manifest {
+    fn from(m: wit::Manifest) -> Self {
+        Manifest {
+            sdk_version: m.sdk_version,
+            workflows: m
+                .workflows
+                .into_iter()
+                .map(|w| WorkflowDecl {
+                    name: w.name,
+                    triggers: w
+                        .triggers
+                        .into_iter()
+                        .map(|t| match t {
+                            wit::Trigger::Event(name) => TriggerDecl::Event { name },
+                            wit::Trigger::Webhook(h) => TriggerDecl::Webhook {
+                                source: h.source,
+                                event: h.event,
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+            steps: m
+                .steps
+                .into_iter()
+                .map(|s| StepDecl {
+                    name: s.name,
+                    policy: s.policy.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A version ready to run: compiled, linked, with its manifest.
+pub struct LoadedVersion {
+    pub sha: String,
+    pub manifest: Manifest,
+    pub allow_http: Vec<String>,
+    pub strict: bool,
+    pub body: WorkflowPre<BodyState>,
+    pub step: WorkflowPre<StepState>,
+    steps: HashMap<String, RetryPolicy>,
+}
+
+impl LoadedVersion {
+    /// The retry policy of `step`, if the component declares it.
+    pub fn policy(&self, step: &str) -> Option<RetryPolicy> {
+        self.steps.get(step).copied()
+    }
+}
+
+/// Why a version could not be loaded or deployed.
+#[derive(Debug, thiserror::Error)]
+pub enum VersionError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("version {0} is not deployed")]
+    Unknown(String),
+    #[error("describe() failed: {0}")]
+    Describe(String),
+    #[error("the component exports no workflow")]
+    NoWorkflows,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The versions this process has loaded.
+pub struct Versions {
+    engine: Arc<CairnEngine>,
+    loaded: Mutex<HashMap<String, Arc<LoadedVersion>>>,
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployReport {
+    pub version: String,
+    /// False when these exact bytes were deployed before.
+    pub new: bool,
+    pub workflows: Vec<String>,
+    pub steps: Vec<String>,
+    pub allow_http: Vec<String>,
+}
+
+/// Options of `cairn deploy`.
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    pub allow_http: Vec<String>,
+    pub strict: bool,
+}
+
+impl Versions {
+    pub fn new(engine: Arc<CairnEngine>) -> Versions {
+        Versions {
+            engine,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The loaded version `sha`, compiling (or reading the compiled
+    /// artefact from the database) on first use.
+    pub async fn get(
+        &self,
+        store: &dyn Storage,
+        sha: &str,
+    ) -> Result<Arc<LoadedVersion>, VersionError> {
+        if let Some(v) = self.loaded.lock().expect("versions").get(sha) {
+            return Ok(v.clone());
+        }
+        let record = store
+            .version(sha)?
+            .ok_or_else(|| VersionError::Unknown(sha.to_string()))?;
+        let hash = self.engine.compat_hash().to_string();
+        let component = match store.compiled(sha, &hash)? {
+            Some(cwasm) => match self.engine.deserialize(&cwasm) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cached artefact unusable, recompiling");
+                    self.compile_and_cache(store, &record).await?
+                }
+            },
+            None => self.compile_and_cache(store, &record).await?,
+        };
+        let manifest: Manifest = serde_json::from_str(&record.manifest)
+            .map_err(|e| StoreError::Corrupt(format!("manifest of {sha}: {e}")))?;
+        let loaded = Arc::new(self.link(&record, component, manifest)?);
+        self.loaded
+            .lock()
+            .expect("versions")
+            .insert(sha.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+
+    async fn compile_and_cache(
+        &self,
+        store: &dyn Storage,
+        record: &VersionRecord,
+    ) -> Result<wasmtime::component::Component, VersionError> {
+        let component = self.engine.compile(&record.bytes)?;
+        if let Ok(bytes) = self.engine.serialize(&component) {
+            store
+                .write(WriteOp::PutCompiled {
+                    sha: record.sha.clone(),
+                    engine_hash: self.engine.compat_hash().to_string(),
+                    bytes,
+                })
+                .await?;
+        }
+        Ok(component)
+    }
+
+    fn link(
+        &self,
+        record: &VersionRecord,
+        component: wasmtime::component::Component,
+        manifest: Manifest,
+    ) -> Result<LoadedVersion, VersionError> {
+        let engine = self.engine.engine();
+        let wrong = |e: wasmtime::Error| LoadError::WrongWorld(format!("{e:#}"));
+        let body = linker::<BodyState>(engine, SandboxKind::Body).map_err(wrong)?;
+        let step = linker::<StepState>(engine, SandboxKind::Step).map_err(wrong)?;
+        let body = WorkflowPre::new(body.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
+        let step = WorkflowPre::new(step.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
+        let steps = manifest
+            .steps
+            .iter()
+            .map(|s| (s.name.clone(), s.policy))
+            .collect();
+        Ok(LoadedVersion {
+            sha: record.sha.clone(),
+            manifest,
+            allow_http: record.allow_http.clone(),
+            strict: record.strict,
+            body,
+            step,
+            steps,
+        })
+    }
+
+    /// Validates `bytes`, reads its manifest, stores it and makes it active.
+    pub async fn deploy(
+        &self,
+        store: &dyn Storage,
+        bytes: Vec<u8>,
+        opts: &DeployOptions,
+    ) -> Result<DeployReport, VersionError> {
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let component = self.engine.compile(&bytes)?;
+        // Link first: a component of another world fails here, with the
+        // missing or mismatched export named.
+        let mut probe = VersionRecord {
+            sha: sha.clone(),
+            bytes: Vec::new(),
+            manifest: String::new(),
+            deployed_at: crate::clock::now_ms(),
+            allow_http: opts.allow_http.clone(),
+            strict: opts.strict,
+        };
+        let placeholder = Manifest {
+            sdk_version: String::new(),
+            workflows: Vec::new(),
+            steps: Vec::new(),
+        };
+        let linked = self.link(&probe, component.clone(), placeholder)?;
+        let manifest = super::step::describe(&self.engine, &linked)
+            .await
+            .map_err(VersionError::Describe)?;
+        if manifest.workflows.is_empty() {
+            return Err(VersionError::NoWorkflows);
+        }
+        let workflows: Vec<String> = manifest.workflows.iter().map(|w| w.name.clone()).collect();
+        probe.manifest = serde_json::to_string(&manifest).expect("manifest serializes");
+        probe.bytes = bytes;
+        let outcome = store
+            .write(WriteOp::Deploy {
+                version: probe,
+                workflows: workflows.clone(),
+                activate: true,
+            })
+            .await?;
+        if let Ok(cwasm) = self.engine.serialize(&component) {
+            store
+                .write(WriteOp::PutCompiled {
+                    sha: sha.clone(),
+                    engine_hash: self.engine.compat_hash().to_string(),
+                    bytes: cwasm,
+                })
+                .await?;
+        }
+        let stored = store
+            .version(&sha)?
+            .ok_or_else(|| VersionError::Unknown(sha.clone()))?;
+        Ok(DeployReport {
+            version: sha,
+            new: outcome == WriteOutcome::Deployed { new: true },
+            steps: manifest.steps.iter().map(|s| s.name.clone()).collect(),
+            workflows,
+            allow_http: stored.allow_http,
+        })
+    }
+}
