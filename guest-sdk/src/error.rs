@@ -105,8 +105,8 @@ impl StepError {
     /// let e = cairn_sdk::StepError::fatal("declined").with_details(json!({"card": "visa"}));
     /// assert_eq!(e.details.unwrap()["card"], "visa");
     /// ```
-    pub fn with_details<T: Serialize + ?Sized>(mut self, details: &T) -> Self {
-        self.details = Some(to_value(details));
+    pub fn with_details<T: Serialize>(mut self, details: T) -> Self {
+        self.details = Some(to_value(&details));
         self
     }
 
@@ -196,7 +196,7 @@ impl<E: std::error::Error> From<E> for StepError {
 ///     if amount > 1000.0 {
 ///         return Err(WorkflowError::new("refund too large")
 ///             .with_code("limit")
-///             .with_details(&json!({ "max": 1000 })));
+///             .with_details(json!({ "max": 1000 })));
 ///     }
 ///     let parsed: Value = cairn_sdk::serde_json::from_str("{}")?; // code "error"
 ///     Ok(parsed)
@@ -241,11 +241,11 @@ impl WorkflowError {
     /// Attaches structured details (anything serde can serialize).
     ///
     /// ```no_run
-    /// let e = cairn_sdk::WorkflowError::new("bad").with_details(&[1, 2, 3]);
+    /// let e = cairn_sdk::WorkflowError::new("bad").with_details([1, 2, 3]);
     /// assert_eq!(e.details.unwrap()[0], 1);
     /// ```
-    pub fn with_details<T: Serialize + ?Sized>(mut self, details: &T) -> Self {
-        self.details = Some(to_value(details));
+    pub fn with_details<T: Serialize>(mut self, details: T) -> Self {
+        self.details = Some(to_value(&details));
         self
     }
 

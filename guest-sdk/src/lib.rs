@@ -77,7 +77,99 @@ mod state;
 mod step;
 mod workflow;
 
-pub use cairn_sdk_macros::{step, workflow};
+/// Makes a function a step: a unit of side-effecting work the body runs
+/// with [`Ctx::step`], journaled once and replayed thereafter.
+///
+/// On `fn name(a: A, b: B) -> Result<O, StepError>` it generates a unit
+/// struct `name` (same visibility) implementing [`Step`] with
+/// `Input = (A, B)` (`()` for no argument, `A` for one) and
+/// `Output = O`, and registers it with the component. Inputs must be owned
+/// serde types; the function cannot be generic or async.
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `max_attempts = 3` | 3 | attempts in all, the first included |
+/// | `timeout = "30s"` | host default | time one attempt may take |
+/// | `backoff = "1s"` | `"1s"` | wait before the second attempt |
+/// | `backoff_factor = 2.0` | 2.0 | each later wait is the previous times this |
+/// | `max_backoff = "5m"` | `"5m"` | cap on any one wait |
+/// | `name = "charge"` | the function's name | the step's name in the manifest and journal |
+///
+/// Durations are written `"200ms"`, `"30s"`, `"5m"`, `"1h"` or sums such
+/// as `"1m30s"`.
+///
+/// ```no_run
+/// use cairn_sdk::prelude::*;
+///
+/// #[step(max_attempts = 5, timeout = "30s", backoff = "200ms", name = "charge")]
+/// pub fn charge_customer(order_id: String, amount: f64) -> Result<String, StepError> {
+///     let cx = cairn_sdk::step_context().expect("inside a step");
+///     Ok(format!("{order_id}:{amount}:{}", cx.attempt))
+/// }
+///
+/// #[workflow]
+/// fn order(ctx: &Ctx, order_id: String) -> Result<String, WorkflowError> {
+///     Ok(ctx.step(charge_customer, (order_id, 42.5))?)
+/// }
+/// ```
+///
+/// Bad options are compile errors at the offending token:
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[step(timeout = "30 parsecs")]
+/// fn slow() -> Result<(), StepError> { Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[step(max_attempts = 0)]
+/// fn never() -> Result<(), StepError> { Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[step]
+/// fn borrowed(name: &str) -> Result<(), StepError> { Ok(()) }
+/// ```
+pub use cairn_sdk_macros::step;
+
+/// Makes a function a workflow: a deterministic body the component
+/// exports, started with `cairn run NAME`.
+///
+/// On `fn name(ctx: &Ctx, input: I) -> Result<O, WorkflowError>` it
+/// generates a unit struct `name` implementing [`Workflow`] with
+/// `Input = I` (`()` for no argument after the context, accepting JSON
+/// `null` or no input; a tuple, i.e. a JSON array, for several) and
+/// `Output = O`, and registers it with the component.
+///
+/// | option | meaning |
+/// |---|---|
+/// | `triggers = [event("user.signed_up"), webhook("stripe", event = "payment_intent.succeeded")]` | what else starts it ([`Trigger`]) |
+/// | `name = "onboarding"` | the workflow's name, instead of the function's |
+///
+/// ```no_run
+/// use cairn_sdk::prelude::*;
+///
+/// #[workflow(name = "onboarding", triggers = [event("user.signed_up")])]
+/// fn onboard(ctx: &Ctx, user: String) -> Result<Value, WorkflowError> {
+///     ctx.emit("started", &user);
+///     Ok(json!({ "user": user }))
+/// }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[workflow(triggers = [cron("* * * * *")])]
+/// fn nightly(ctx: &Ctx) -> Result<(), WorkflowError> { Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[workflow]
+/// fn wrong(ctx: &Ctx) -> Result<(), String> { Ok(()) }
+/// ```
+pub use cairn_sdk_macros::workflow;
 pub use ctx::{Ctx, RunInfo};
 pub use error::{StepError, WorkflowError};
 pub use state::{State, StateError};

@@ -101,7 +101,11 @@ fn run_step<S: Step>(input: &str, cx: StepContext) -> Result<String, types::Step
 fn run_workflow<W: Workflow>(input: &str) -> Result<String, types::WorkflowError> {
     // No input at all reads as JSON `null`, so `()` and `Option<T>` inputs
     // accept a run started without one.
-    let input = if input.trim().is_empty() { "null" } else { input };
+    let input = if input.trim().is_empty() {
+        "null"
+    } else {
+        input
+    };
     let input: W::Input = serde_json::from_str(input).map_err(|e| {
         types::WorkflowError::BadInput(format!(
             "workflow `{}` expects input of type `{}`: {e}",

@@ -58,7 +58,9 @@ impl State<'_> {
         match host::state_get(self.scope, key).map_err(StateError::from)? {
             None => Ok(None),
             Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
-                StateError::Serde(format!("state key `{key}` does not hold the type asked for: {e}"))
+                StateError::Serde(format!(
+                    "state key `{key}` does not hold the type asked for: {e}"
+                ))
             }),
         }
     }
@@ -75,7 +77,9 @@ impl State<'_> {
     pub fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), StateError> {
         check_key(key)?;
         let json = serde_json::to_string(value).map_err(|e| {
-            StateError::Serde(format!("value for state key `{key}` does not serialize: {e}"))
+            StateError::Serde(format!(
+                "value for state key `{key}` does not serialize: {e}"
+            ))
         })?;
         host::state_set(self.scope, key, &json).map_err(StateError::from)
     }
@@ -144,9 +148,9 @@ impl fmt::Display for StateError {
                 f,
                 "state key `{key}` is reserved: keys starting with `_` belong to cairn"
             ),
-            StateError::NoSession => f.write_str(
-                "session state needs a session: start the run with `--session ID`",
-            ),
+            StateError::NoSession => {
+                f.write_str("session state needs a session: start the run with `--session ID`")
+            }
             StateError::Serde(message) => f.write_str(message),
         }
     }

@@ -150,13 +150,12 @@ impl Config {
                 continue;
             };
             if let Some(path) = find_leaf(&defaults, &rest.to_ascii_lowercase()) {
-                let parsed = parse_scalar(&path, &defaults, &value).map_err(|message| {
-                    ConfigError::Env {
+                let parsed =
+                    parse_scalar(&path, &defaults, &value).map_err(|message| ConfigError::Env {
                         var: var.clone(),
                         value: value.clone(),
                         message,
-                    }
-                })?;
+                    })?;
                 set_path(&mut doc, &path, parsed);
             }
         }
@@ -266,8 +265,8 @@ mod tests {
     fn unknown_keys_and_bad_values_are_refused() {
         let e = Config::from_parts("durabilty = \"full\"", "t", vars(&[])).unwrap_err();
         assert!(e.to_string().contains("durabilty"), "{e}");
-        let e = Config::from_parts("", "t", vars(&[("CAIRN_LIMITS_MEMORY_MB", "lots")]))
-            .unwrap_err();
+        let e =
+            Config::from_parts("", "t", vars(&[("CAIRN_LIMITS_MEMORY_MB", "lots")])).unwrap_err();
         assert!(e.to_string().contains("CAIRN_LIMITS_MEMORY_MB"), "{e}");
     }
 }

@@ -10,7 +10,7 @@
 //! replay, steps, ownership: joins the two), and the `cairn` binary's CLI.
 
 pub mod clock;
+pub mod config;
 pub mod engine;
 pub mod journal;
-pub mod config;
 pub mod runtime;

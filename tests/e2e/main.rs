@@ -1,1 +1,13 @@
+//! End-to-end tests: real components built from `examples/` and
+//! `tests/guests/`, the real `cairn` binary, real SQLite files, real
+//! processes killed with SIGKILL.
 
+mod support;
+
+mod bad_input;
+mod crash;
+mod determinism;
+mod examples;
+mod limits;
+mod ownership;
+mod replay;

@@ -82,9 +82,7 @@ fn charge_customer(
             }
             // A service that returns its own charge id wins.
             let body: Value = reply.json().unwrap_or(Value::Null);
-            let charge_id = body["charge_id"]
-                .as_str()
-                .map_or(charge_id, str::to_owned);
+            let charge_id = body["charge_id"].as_str().map_or(charge_id, str::to_owned);
             Ok(Charge {
                 charge_id,
                 attempt: cx.attempt,
@@ -148,7 +146,10 @@ fn order(ctx: &Ctx, input: OrderInput) -> Result<Value, WorkflowError> {
         charge.charge_id, charge.attempt
     ));
 
-    let confirmation = ctx.step(send_confirmation, (order_id.clone(), charge.charge_id.clone()))?;
+    let confirmation = ctx.step(
+        send_confirmation,
+        (order_id.clone(), charge.charge_id.clone()),
+    )?;
     ctx.state().set("status", "confirmed")?;
     ctx.emit("confirmed", &json!({ "order_id": order_id }));
 

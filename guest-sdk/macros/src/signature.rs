@@ -20,7 +20,10 @@ pub(crate) struct Shape<'a> {
 pub(crate) fn check<'a>(f: &'a ItemFn, macro_name: &str, expected: &str) -> syn::Result<Shape<'a>> {
     let sig = &f.sig;
     let refuse = |span: Span, what: &str| {
-        Err(syn::Error::new(span, format!("a #[{macro_name}] function {what}")))
+        Err(syn::Error::new(
+            span,
+            format!("a #[{macro_name}] function {what}"),
+        ))
     };
     if let Some(t) = &sig.asyncness {
         return refuse(t.span(), "cannot be async");

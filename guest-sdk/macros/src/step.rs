@@ -10,8 +10,8 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::ItemFn;
+use syn::spanned::Spanned;
 
 use crate::options::{self, Opt};
 use crate::signature;
@@ -64,8 +64,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     let ident = &f.sig.ident;
     let vis = &f.vis;
-    let (docs, attrs): (Vec<_>, Vec<_>) =
-        f.attrs.iter().partition(|a| a.path().is_ident("doc"));
+    let (docs, attrs): (Vec<_>, Vec<_>) = f.attrs.iter().partition(|a| a.path().is_ident("doc"));
     let sig = &f.sig;
     let block = &f.block;
     let output = shape.output;

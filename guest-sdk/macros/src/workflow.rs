@@ -42,8 +42,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     let ident = &f.sig.ident;
     let vis = &f.vis;
-    let (docs, attrs): (Vec<_>, Vec<_>) =
-        f.attrs.iter().partition(|a| a.path().is_ident("doc"));
+    let (docs, attrs): (Vec<_>, Vec<_>) = f.attrs.iter().partition(|a| a.path().is_ident("doc"));
     let sig = &f.sig;
     let block = &f.block;
     let output = shape.output;
@@ -85,8 +84,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     })
 }
 
-const TRIGGER_HINT: &str =
-    "expected `event(\"NAME\")` or `webhook(\"SOURCE\", event = \"TYPE\")`";
+const TRIGGER_HINT: &str = "expected `event(\"NAME\")` or `webhook(\"SOURCE\", event = \"TYPE\")`";
 
 /// `[event("a"), webhook("stripe", event = "b")]` as `Trigger` expressions.
 fn parse_triggers(opt: &Opt) -> syn::Result<Vec<TokenStream>> {
@@ -111,10 +109,14 @@ fn parse_trigger(expr: &Expr) -> syn::Result<TokenStream> {
     let args: Vec<&Expr> = args.iter().collect();
     let nonempty = |expr: &Expr| -> syn::Result<LitStr> {
         match expr {
-            Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) if !s.value().is_empty() => {
-                Ok(s.clone())
-            }
-            _ => Err(syn::Error::new_spanned(expr, "expected a non-empty string literal")),
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) if !s.value().is_empty() => Ok(s.clone()),
+            _ => Err(syn::Error::new_spanned(
+                expr,
+                "expected a non-empty string literal",
+            )),
         }
     };
     match (kind, args.as_slice()) {
@@ -122,8 +124,7 @@ fn parse_trigger(expr: &Expr) -> syn::Result<TokenStream> {
             let name = nonempty(name)?;
             Ok(quote!(::cairn_sdk::Trigger::Event(::std::string::String::from(#name))))
         }
-        ("webhook", [source, Expr::Assign(ExprAssign { left, right, .. })])
-            if matches!(&**left, Expr::Path(p) if p.path.is_ident("event")) =>
+        ("webhook", [source, Expr::Assign(ExprAssign { left, right, .. })]) if matches!(&**left, Expr::Path(p) if p.path.is_ident("event")) =>
         {
             let source = nonempty(source)?;
             let event = nonempty(right)?;

@@ -181,6 +181,16 @@ impl Request {
                     .push(("Idempotency-Key".to_owned(), cx.idempotency_key));
             }
         }
+        // Without a length wasi:http sends the body chunked, which some
+        // servers (and simple test servers) do not read.
+        let has_length = self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
+        if !self.body.is_empty() && !has_length {
+            self.headers
+                .push(("Content-Length".to_owned(), self.body.len().to_string()));
+        }
         let url = normalize_url(&self.url).map_err(|m| HttpError::request(&self.url, m))?;
         let mut builder = waki::Client::new().request(self.method.to_waki(), &url);
         for (name, value) in &self.headers {

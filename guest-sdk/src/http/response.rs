@@ -28,7 +28,12 @@ impl Response {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = response
             .body()
@@ -136,7 +141,8 @@ impl Response {
     /// # Ok(()) }
     /// ```
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| HttpError::body(&self.url, format!("the body is not the JSON expected: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| {
+            HttpError::body(&self.url, format!("the body is not the JSON expected: {e}"))
+        })
     }
 }

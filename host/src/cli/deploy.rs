@@ -39,7 +39,9 @@ pub async fn deploy(env: &Env, a: DeployArgs) -> Result<ExitKind, Exit> {
         )
     })?;
     if a.pin {
-        tracing::info!("--pin: runs in flight stay on their version (the default until hot swap lands)");
+        tracing::info!(
+            "--pin: runs in flight stay on their version (the default until hot swap lands)"
+        );
     }
     let rt = env.runtime().await?;
     let opts = DeployOptions {

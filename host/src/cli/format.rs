@@ -14,7 +14,11 @@ pub fn time(ms: UnixMs) -> String {
 pub fn relative(ms: UnixMs, now: UnixMs) -> String {
     let d = Duration::from_millis((ms - now).unsigned_abs() / 1000 * 1000);
     let s = humantime::format_duration(d).to_string();
-    let s = if s.is_empty() || d.is_zero() { "now".to_string() } else { s };
+    let s = if s.is_empty() || d.is_zero() {
+        "now".to_string()
+    } else {
+        s
+    };
     if d.is_zero() {
         s
     } else if ms >= now {

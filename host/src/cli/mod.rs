@@ -15,14 +15,18 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use cairn::config::Config;
-use cairn::journal::sqlite::SqliteStore;
 use cairn::journal::Storage;
+use cairn::journal::sqlite::SqliteStore;
 use cairn::runtime::Runtime;
 
 pub use exit::{Exit, ExitKind};
 
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version, about = "A durable workflow host for WebAssembly components")]
+#[command(
+    name = "cairn",
+    version,
+    about = "A durable workflow host for WebAssembly components"
+)]
 pub struct Cli {
     /// The SQLite database (default ./cairn.db; env CAIRN_DB).
     #[arg(long, global = true, env = "CAIRN_DB")]
@@ -77,8 +81,8 @@ pub struct Env {
 impl Env {
     /// Opens the journal.
     pub fn store(&self) -> Result<Arc<dyn Storage>, Exit> {
-        let store = SqliteStore::open(&self.config.db, self.config.durability)
-            .map_err(Exit::from_store)?;
+        let store =
+            SqliteStore::open(&self.config.db, self.config.durability).map_err(Exit::from_store)?;
         Ok(Arc::new(store))
     }
 

@@ -36,7 +36,14 @@ pub fn build_example(krate: &str) -> Result<PathBuf, Exit> {
     let target = root.join("target/wasm");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "-p", krate])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            krate,
+        ])
         .arg("--manifest-path")
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target)
@@ -45,23 +52,38 @@ pub fn build_example(krate: &str) -> Result<PathBuf, Exit> {
     if !status.success() {
         return Err(Exit::new(
             ExitKind::Failure,
-            format!("building examples/{krate} failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"),
+            format!(
+                "building examples/{krate} failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
+            ),
         ));
     }
-    Ok(target.join(format!("wasm32-wasip2/release/{}.wasm", krate.replace('-', "_"))))
+    Ok(target.join(format!(
+        "wasm32-wasip2/release/{}.wasm",
+        krate.replace('-', "_")
+    )))
 }
 
 pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     println!("cairn quickstart");
     println!("================");
-    println!("1. Building the `order` example workflow (examples/order) to a WebAssembly component…");
+    println!(
+        "1. Building the `order` example workflow (examples/order) to a WebAssembly component…"
+    );
     let wasm = build_example("order")?;
-    let bytes = std::fs::read(&wasm)
-        .map_err(|e| Exit::new(ExitKind::Failure, format!("cannot read {}: {e}", wasm.display())))?;
+    let bytes = std::fs::read(&wasm).map_err(|e| {
+        Exit::new(
+            ExitKind::Failure,
+            format!("cannot read {}: {e}", wasm.display()),
+        )
+    })?;
     println!("   built {} ({} KiB)", wasm.display(), bytes.len() / 1024);
 
-    let dir = tempfile::tempdir()
-        .map_err(|e| Exit::new(ExitKind::Failure, format!("cannot make a temporary directory: {e}")))?;
+    let dir = tempfile::tempdir().map_err(|e| {
+        Exit::new(
+            ExitKind::Failure,
+            format!("cannot make a temporary directory: {e}"),
+        )
+    })?;
     let mut config = env.config.clone();
     config.db = dir.path().join("quickstart.db");
     let store = SqliteStore::open(&config.db, config.durability).map_err(Exit::from_store)?;
@@ -70,7 +92,10 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
         .map_err(|e| Exit::new(ExitKind::Failure, e.to_string()))?;
 
     println!();
-    println!("2. Deploying it to a fresh journal at {}", config.db.display());
+    println!(
+        "2. Deploying it to a fresh journal at {}",
+        config.db.display()
+    );
     let report = rt
         .deploy(bytes, &DeployOptions::default())
         .await
@@ -100,7 +125,10 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     }
     let journal = rt.store.journal(&run.id)?;
     println!();
-    println!("   The journal holds {} entries; each is what a replay would return", journal.len());
+    println!(
+        "   The journal holds {} entries; each is what a replay would return",
+        journal.len()
+    );
     println!("   instead of doing the work again:");
     for e in &journal {
         println!("     {}", super::runs::describe_entry(e));
@@ -116,7 +144,10 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     println!();
     let code = match &outcome {
         Outcome::Completed { output } => {
-            println!("5. The run completed with output {}", json_brief(output, 300));
+            println!(
+                "5. The run completed with output {}",
+                json_brief(output, 300)
+            );
             ExitKind::Success
         }
         other => {
@@ -158,10 +189,7 @@ fn narrate(e: &cairn::journal::RunEvent) -> Option<String> {
             d["kind"].as_str().unwrap_or("?"),
             d["data"]
         ),
-        ("log", _) => format!(
-            "log: {}",
-            d["message"].as_str().unwrap_or("")
-        ),
+        ("log", _) => format!("log: {}", d["message"].as_str().unwrap_or("")),
         ("status", _) => format!("run status → {}", d["status"].as_str().unwrap_or("?")),
         _ => return None,
     })

@@ -75,7 +75,13 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
             }
             Outcome::Suspended { status, wake_at } => {
                 let when = wake_at
-                    .map(|w| format!(" until {} ({})", time(w), relative(w, cairn::clock::now_ms())))
+                    .map(|w| {
+                        format!(
+                            " until {} ({})",
+                            time(w),
+                            relative(w, cairn::clock::now_ms())
+                        )
+                    })
                     .unwrap_or_default();
                 println!("run {run_id} ({workflow}) is {status}{when}");
                 println!(
@@ -168,7 +174,10 @@ pub async fn resume(env: &Env, run: Option<String>) -> Result<ExitKind, Exit> {
     })
 }
 
-async fn resume_one(rt: &std::sync::Arc<cairn::runtime::Runtime>, id: &str) -> Result<Outcome, Exit> {
+async fn resume_one(
+    rt: &std::sync::Arc<cairn::runtime::Runtime>,
+    id: &str,
+) -> Result<Outcome, Exit> {
     let Some(run) = rt.store.run(id)? else {
         return Err(unknown_run(id));
     };

@@ -211,7 +211,11 @@ fn kv_json(kv: &[(String, String)]) -> serde_json::Value {
 /// One journal entry on one line.
 pub fn describe_entry(e: &JournalEntry) -> String {
     let at = time(e.created_at);
-    let value = e.value.as_deref().map(|v| json_brief(v, 100)).unwrap_or_else(|| "-".into());
+    let value = e
+        .value
+        .as_deref()
+        .map(|v| json_brief(v, 100))
+        .unwrap_or_else(|| "-".into());
     let what = match e.kind {
         EntryKind::Step if e.ok => format!("step {} → {value}", e.name),
         EntryKind::Step => format!("step {} FAILED {value}", e.name),
@@ -243,8 +247,14 @@ pub fn describe_event(e: &RunEvent) -> String {
         ),
         "log" => format!(
             "log {}{}: {}",
-            d["step"].as_str().map(|s| format!("[{s}] ")).unwrap_or_default(),
-            d["level"].as_str().or(d["stream"].as_str()).unwrap_or("info"),
+            d["step"]
+                .as_str()
+                .map(|s| format!("[{s}] "))
+                .unwrap_or_default(),
+            d["level"]
+                .as_str()
+                .or(d["stream"].as_str())
+                .unwrap_or("info"),
             d["message"].as_str().unwrap_or("")
         ),
         "emit" => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),

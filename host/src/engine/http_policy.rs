@@ -67,9 +67,7 @@ impl WasiHttpHooks for HttpPolicy {
         match self.check(&host, port) {
             Err(msg) => {
                 tracing::debug!(%host, "outbound HTTP refused");
-                Box::new(async move {
-                    Err(wasmtime_wasi_http::Error::InternalError(Some(msg)))
-                })
+                Box::new(async move { Err(wasmtime_wasi_http::Error::InternalError(Some(msg))) })
             }
             Ok(()) => {
                 // Allowed: the stock client does the rest.

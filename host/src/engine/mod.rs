@@ -17,10 +17,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::Component;
-use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime::{
+    Config, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
-pub use linker::{SandboxKind, linker};
 use limits::{Deadline, Limits};
+pub use linker::{SandboxKind, linker};
 use sandbox::Sandbox;
 
 /// How often the epoch advances; the granularity of deadlines and of
@@ -117,7 +119,9 @@ impl CairnEngine {
             cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
             match wasmtime::Engine::new(&cfg) {
                 Ok(e) => engine = Some(e),
-                Err(e) => tracing::warn!(error = %e, "pooling allocator unavailable, using on-demand"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pooling allocator unavailable, using on-demand")
+                }
             }
         }
         let engine = match engine {

@@ -51,7 +51,9 @@ pub enum StoreError {
     #[error("{path} is not a cairn database: {reason}")]
     NotCairn { path: String, reason: String },
     /// The database was written by a newer cairn.
-    #[error("{path} has schema version {found}, this cairn supports up to {supported}; upgrade cairn")]
+    #[error(
+        "{path} has schema version {found}, this cairn supports up to {supported}; upgrade cairn"
+    )]
     TooNew {
         path: String,
         found: i32,
@@ -108,7 +110,10 @@ pub enum WriteOp {
         expected_owner: Option<String>,
     },
     /// Records events on a run, owned or not.
-    Events { run_id: String, events: Vec<NewEvent> },
+    Events {
+        run_id: String,
+        events: Vec<NewEvent>,
+    },
     /// Marks a run cancelled unless it already ended.
     Cancel { run_id: String, at: UnixMs },
     /// Registers or refreshes a worker.
@@ -136,9 +141,13 @@ pub enum WriteOutcome {
     /// `Claim`: whether this worker now owns the run, and the run as claimed.
     Claimed(Option<RunRecord>),
     /// `Cancel`: the status the run had before.
-    Cancelled { previous: RunStatus },
+    Cancelled {
+        previous: RunStatus,
+    },
     /// `Deploy`: false when the same bytes were already deployed.
-    Deployed { new: bool },
+    Deployed {
+        new: bool,
+    },
 }
 
 /// A queued write; resolves once it is committed (or failed).

@@ -102,8 +102,8 @@ pub fn current_version() -> i32 {
     MIGRATIONS.len() as i32
 }
 
-/// Checks that `conn` is empty or cairn's, then applies missing migrations.
-pub fn prepare(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+/// Checks, without writing anything, that `conn` is empty or cairn's.
+pub fn check(conn: &Connection, path: &str) -> Result<(), StoreError> {
     // Any read fails with NOTADB on a file that is not SQLite at all.
     let app_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
@@ -130,6 +130,13 @@ pub fn prepare(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
             supported: current_version(),
         });
     }
+    Ok(())
+}
+
+/// Applies the migrations `conn` lacks (after [`check`]).
+pub fn prepare(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    check(conn, path)?;
+    let user_version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(user_version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;

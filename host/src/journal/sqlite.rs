@@ -10,8 +10,8 @@ use rusqlite::{Connection, OpenFlags};
 use super::writer::Writer;
 use super::{
     CommitStats, Durability, JournalEntry, PendingWrite, RunEvent, RunFilter, RunRecord, StateKey,
-    Storage, StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord, WriteOp,
-    schema, sqlite_read as read,
+    Storage, StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord, WriteOp, schema,
+    sqlite_read as read,
 };
 
 /// How long a connection waits for another process's write lock.
@@ -30,7 +30,10 @@ impl SqliteStore {
     /// is cairn's and applying migrations.
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
         let display = path.display().to_string();
-        let mut conn = open_conn(path, &display, durability)?;
+        let mut conn = raw_conn(path)?;
+        // Check before any pragma: WAL mode would rewrite a foreign file.
+        schema::check(&conn, &display)?;
+        configure(&conn, &display, durability)?;
         schema::prepare(&mut conn, &display)?;
         let writer = Writer::start(conn);
         Ok(SqliteStore {
@@ -61,7 +64,7 @@ impl SqliteStore {
     }
 }
 
-fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Connection, StoreError> {
+fn raw_conn(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -69,6 +72,16 @@ fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Conne
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = raw_conn(path)?;
+    configure(&conn, display, durability)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, display: &str, durability: Durability) -> Result<(), StoreError> {
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(|e| schema::not_cairn_or(e, display))?;
@@ -82,7 +95,7 @@ fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Conne
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
     conn.set_prepared_statement_cache_capacity(64);
-    Ok(conn)
+    Ok(())
 }
 
 impl Storage for SqliteStore {

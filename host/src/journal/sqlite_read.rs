@@ -15,7 +15,9 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> 
     let error: Option<String> = r.get(6)?;
     let seed: i64 = r.get(13)?;
     let Some(status) = RunStatus::parse(&status) else {
-        return Ok(Err(StoreError::Corrupt(format!("unknown run status {status}"))));
+        return Ok(Err(StoreError::Corrupt(format!(
+            "unknown run status {status}"
+        ))));
     };
     let error = match error.map(|e| serde_json::from_str::<ErrorRecord>(&e)) {
         None => None,
@@ -296,7 +298,10 @@ pub(super) fn versions(conn: &Connection) -> Result<Vec<VersionSummary>, StoreEr
     Ok(out)
 }
 
-pub(super) fn active_version(conn: &Connection, workflow: &str) -> Result<Option<String>, StoreError> {
+pub(super) fn active_version(
+    conn: &Connection,
+    workflow: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT active_version FROM workflows WHERE name = ?1")?
         .query_row([workflow], |r| r.get(0))

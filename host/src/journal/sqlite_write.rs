@@ -70,7 +70,10 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             mut events,
         } => {
             fence(conn, &run_id, &owner)?;
-            let now = events.first().map(|e| e.at).unwrap_or_else(crate::clock::now_ms);
+            let now = events
+                .first()
+                .map(|e| e.at)
+                .unwrap_or_else(crate::clock::now_ms);
             conn.prepare_cached(
                 "UPDATE runs SET status = ?2, output = ?3, error = ?4, wake_at = ?5,
                         owner = CASE WHEN ?6 THEN NULL ELSE owner END, updated_at = ?7

@@ -108,10 +108,13 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters
                     ops += 1;
                     // A savepoint per op: one failing op rolls back alone.
                     let mut sp = tx.savepoint()?;
-                    let op = std::mem::replace(op, WriteOp::Events {
-                        run_id: String::new(),
-                        events: Vec::new(),
-                    });
+                    let op = std::mem::replace(
+                        op,
+                        WriteOp::Events {
+                            run_id: String::new(),
+                            events: Vec::new(),
+                        },
+                    );
                     match apply(&sp, op) {
                         Ok(outcome) => {
                             sp.commit()?;

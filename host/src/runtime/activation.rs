@@ -80,7 +80,11 @@ impl Runtime {
         };
         let entries = match self.store.journal(&run.id) {
             Ok(e) => e,
-            Err(e) => return Outcome::Lost { reason: e.to_string() },
+            Err(e) => {
+                return Outcome::Lost {
+                    reason: e.to_string(),
+                };
+            }
         };
         tracing::debug!(entries = entries.len(), "activation starts");
         let log = ReplayLog::new(entries);
@@ -152,7 +156,9 @@ impl Runtime {
     /// Records the end of an activation on the run.
     async fn finish(&self, run: &RunRecord, outcome: Outcome) -> Outcome {
         let (status, output, error, wake_at) = match &outcome {
-            Outcome::Completed { output } => (RunStatus::Completed, Some(output.clone()), None, None),
+            Outcome::Completed { output } => {
+                (RunStatus::Completed, Some(output.clone()), None, None)
+            }
             Outcome::Failed { error } => (RunStatus::Failed, None, Some(error.clone()), None),
             Outcome::Suspended { status, wake_at } => (*status, None, None, *wake_at),
             Outcome::Diverged { message } => (

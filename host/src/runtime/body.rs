@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use crate::engine::HostView;
 use crate::engine::bindings::context::{self, LogLevel, RunInfo, Scope, StateError, StepFailure};
 use crate::engine::bindings::types as wit;
 use crate::engine::limits::{Deadline, LimitExceeded};
 use crate::engine::sandbox::{LogicalClock, Sandbox};
-use crate::engine::HostView;
 use crate::journal::{
     EntryKind, JournalEntry, NewEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey,
     WriteOp,
@@ -41,6 +41,8 @@ pub struct BodyCx {
     pub panic: Option<String>,
     pending: Vec<PendingWrite>,
     went_live: bool,
+    /// When the activation began; cleared at the first host call.
+    started: Option<std::time::Instant>,
 }
 
 impl BodyState {
@@ -69,6 +71,7 @@ impl BodyState {
                 active,
                 panic: None,
                 pending: Vec::new(),
+                started: Some(std::time::Instant::now()),
             },
         }
     }
@@ -90,6 +93,9 @@ impl BodyState {
 
     /// Start of every host call.
     fn enter(&mut self) -> wasmtime::Result<()> {
+        if let Some(t) = self.cx.started.take() {
+            self.cx.rt.metrics.first_host_call(t.elapsed());
+        }
         if self.cx.active.is_cancelled() {
             return Err(Interrupt::Cancelled.trap());
         }
@@ -344,7 +350,10 @@ impl context::Host for BodyState {
         self.enter()?;
         let r = self
             .cx
-            .sleep_until(unix_ms as i64, input_hash(&[b"until", &unix_ms.to_le_bytes()]))
+            .sleep_until(
+                unix_ms as i64,
+                input_hash(&[b"until", &unix_ms.to_le_bytes()]),
+            )
             .await;
         self.leave(r)
     }
@@ -395,7 +404,8 @@ impl context::Host for BodyState {
                 Ok(k) => k,
                 Err(e) => return Ok(Err(e)),
             };
-            self.cx.check_size(&format!("state value `{key}`"), &value)?;
+            self.cx
+                .check_size(&format!("state value `{key}`"), &value)?;
             let hash = input_hash(&[value.as_bytes()]);
             let jkey = self
                 .cx
@@ -422,10 +432,10 @@ impl context::Host for BodyState {
                 Ok(k) => k,
                 Err(e) => return Ok(Err(e)),
             };
-            let jkey = self
-                .cx
-                .log
-                .next_key(EntryKind::StateDelete, &format!("{}:{key}", scope_name(scope)));
+            let jkey = self.cx.log.next_key(
+                EntryKind::StateDelete,
+                &format!("{}:{key}", scope_name(scope)),
+            );
             if self.cx.replayed(&jkey, None)?.is_none() {
                 let effect = StateEffect::Delete { key: skey };
                 self.cx
@@ -438,15 +448,17 @@ impl context::Host for BodyState {
 
     async fn now(&mut self) -> wasmtime::Result<u64> {
         self.enter()?;
-        let r = self.cx.journaled_number(EntryKind::Now, || {
-            crate::clock::now_ms().max(0) as u64
-        });
+        let r = self
+            .cx
+            .journaled_number(EntryKind::Now, || crate::clock::now_ms().max(0) as u64);
         self.leave(r)
     }
 
     async fn random(&mut self) -> wasmtime::Result<u64> {
         self.enter()?;
-        let r = self.cx.journaled_number(EntryKind::Random, rand::random::<u64>);
+        let r = self
+            .cx
+            .journaled_number(EntryKind::Random, rand::random::<u64>);
         self.leave(r)
     }
 
@@ -500,7 +512,9 @@ impl BodyCx {
                 .value
                 .as_deref()
                 .and_then(|v| v.parse::<u64>().ok())
-                .ok_or_else(|| wasmtime::Error::msg(format!("journal entry {} is malformed", e.seq)));
+                .ok_or_else(|| {
+                    wasmtime::Error::msg(format!("journal entry {} is malformed", e.seq))
+                });
         }
         let v = fresh();
         self.record(&key, None, true, Some(v.to_string()), None, Vec::new());

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use crate::engine::bindings::context::StepFailure;
-use crate::engine::bindings::types::ErrorInfo;
 use crate::engine::bindings::types as wit;
+use crate::engine::bindings::types::ErrorInfo;
 use crate::journal::{EntryKind, ErrorRecord, JournalEntry, NewEvent};
 
 use super::body::BodyCx;
@@ -24,7 +24,8 @@ pub async fn call_step(
     if let Some(e) = cx.replayed(&key, Some(&hash))? {
         return Ok(decode(&e));
     }
-    let span = tracing::info_span!("step", run = %cx.run.id, step = %name, occurrence = key.occurrence);
+    let span =
+        tracing::info_span!("step", run = %cx.run.id, step = %name, occurrence = key.occurrence);
     let _guard = span.enter();
     let Some(policy) = cx.version.policy(&name) else {
         let error = ErrorRecord::new(
@@ -59,7 +60,13 @@ pub async fn call_step(
     };
     loop {
         let started = crate::clock::now_ms();
-        cx.event_batch(vec![step_event(&name, key.occurrence, attempt, "started", json!({}))]);
+        cx.event_batch(vec![step_event(
+            &name,
+            key.occurrence,
+            attempt,
+            "started",
+            json!({}),
+        )]);
         let spec = AttemptSpec {
             version: &cx.version,
             step: &name,
@@ -102,7 +109,13 @@ pub async fn call_step(
                     let error = ErrorRecord::new("limit", e.to_string());
                     return finish_failed(cx, &key, hash, error, attempt).await;
                 }
-                let ev = step_event(&name, key.occurrence, attempt, "completed", json!({"ms": took}));
+                let ev = step_event(
+                    &name,
+                    key.occurrence,
+                    attempt,
+                    "completed",
+                    json!({"ms": took}),
+                );
                 cx.record(&key, Some(hash), true, Some(output.clone()), None, vec![ev]);
                 cx.barrier().await?;
                 return Ok(Ok(output));

@@ -6,6 +6,7 @@ mod activation;
 mod body;
 mod body_step;
 pub mod interrupt;
+pub mod metrics;
 pub mod ownership;
 pub mod replay;
 mod scheduler;
@@ -78,6 +79,8 @@ pub struct Runtime {
     pub versions: versions::Versions,
     pub config: Config,
     pub worker: WorkerIdentity,
+    /// Counters for benchmarks and operators.
+    pub metrics: metrics::Metrics,
     active: Mutex<HashMap<String, Arc<ActiveRun>>>,
     /// Wakes the scheduler when work may have become due.
     wake: Notify,
@@ -86,7 +89,10 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine, registers this process as a worker and starts its
     /// heartbeat.
-    pub async fn start(store: Arc<dyn Storage>, config: Config) -> Result<Arc<Runtime>, RuntimeError> {
+    pub async fn start(
+        store: Arc<dyn Storage>,
+        config: Config,
+    ) -> Result<Arc<Runtime>, RuntimeError> {
         let engine = CairnEngine::new(&EngineConfig {
             pooling: config.engine.pooling,
             limits: config.limits,
@@ -104,6 +110,7 @@ impl Runtime {
             engine,
             config,
             worker,
+            metrics: metrics::Metrics::default(),
             active: Mutex::new(HashMap::new()),
             wake: Notify::new(),
         });

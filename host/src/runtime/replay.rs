@@ -100,7 +100,11 @@ impl ReplayLog {
     }
 
     /// Compares a recorded input hash with the current one.
-    pub fn check_input(key: &Key, recorded: &JournalEntry, now: Option<&str>) -> Option<Divergence> {
+    pub fn check_input(
+        key: &Key,
+        recorded: &JournalEntry,
+        now: Option<&str>,
+    ) -> Option<Divergence> {
         if recorded.input_hash.as_deref() == now {
             return None;
         }

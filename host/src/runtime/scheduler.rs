@@ -161,7 +161,11 @@ pub fn outcome_of(run: &RunRecord) -> Outcome {
         },
         RunStatus::Cancelled => Outcome::Cancelled,
         RunStatus::Diverged => Outcome::Diverged {
-            message: run.error.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
+            message: run
+                .error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
         },
         status => Outcome::Suspended {
             status,

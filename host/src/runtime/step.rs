@@ -151,7 +151,10 @@ pub async fn describe(engine: &CairnEngine, version: &LoadedVersion) -> Result<M
 pub enum AttemptResult {
     Ok(String),
     /// Failed; `retryable` says whether another attempt may help.
-    Failed { error: ErrorRecord, retryable: bool },
+    Failed {
+        error: ErrorRecord,
+        retryable: bool,
+    },
 }
 
 /// What an attempt printed or logged: (stream or level, line).
@@ -170,7 +173,10 @@ pub struct AttemptSpec<'a> {
 }
 
 /// Runs one attempt of a step in a fresh instance.
-pub async fn run_attempt(engine: &CairnEngine, spec: AttemptSpec<'_>) -> (AttemptResult, AttemptLogs) {
+pub async fn run_attempt(
+    engine: &CairnEngine,
+    spec: AttemptSpec<'_>,
+) -> (AttemptResult, AttemptLogs) {
     let mut store = engine.store(StepState::new(spec.env, spec.allow_http, spec.limits));
     let call = async {
         let instance = spec.version.step.instantiate_async(&mut store).await?;

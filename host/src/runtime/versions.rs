@@ -28,7 +28,10 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The wait after failed attempt `attempt` (1-based).
     pub fn backoff_ms(&self, attempt: u32) -> u64 {
-        let exp = self.backoff_factor.max(1.0).powi(attempt.saturating_sub(1) as i32);
+        let exp = self
+            .backoff_factor
+            .max(1.0)
+            .powi(attempt.saturating_sub(1) as i32);
         ((self.initial_backoff_ms as f64) * exp).min(self.max_backoff_ms as f64) as u64
     }
 }
@@ -236,8 +239,10 @@ impl Versions {
         let wrong = |e: wasmtime::Error| LoadError::WrongWorld(format!("{e:#}"));
         let body = linker::<BodyState>(engine, SandboxKind::Body).map_err(wrong)?;
         let step = linker::<StepState>(engine, SandboxKind::Step).map_err(wrong)?;
-        let body = WorkflowPre::new(body.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
-        let step = WorkflowPre::new(step.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
+        let body =
+            WorkflowPre::new(body.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
+        let step =
+            WorkflowPre::new(step.instantiate_pre(&component).map_err(wrong)?).map_err(wrong)?;
         let steps = manifest
             .steps
             .iter()

@@ -1,0 +1,334 @@
+//! The test harness: builds the guest components once per test binary,
+//! gives each test a temporary directory with its own database, and runs
+//! the `cairn` binary there.
+
+#![allow(dead_code)] // each test module uses a different part of it
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Builds both guest workspaces (once) and returns the component `name`.
+pub fn wasm(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let target = repo().join("target/wasm");
+        for manifest in ["examples/Cargo.toml", "tests/guests/Cargo.toml"] {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--release",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--manifest-path",
+                ])
+                .arg(repo().join(manifest))
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .expect("run cargo");
+            assert!(status.success(), "building {manifest} failed");
+        }
+        target.join("wasm32-wasip2/release")
+    });
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    fn from(o: Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// The stdout as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Asserts the exit code.
+    pub fn code(self, code: i32) -> Out {
+        assert_eq!(self.code, code, "unexpected exit code: {self:#?}");
+        assert!(
+            !self.stderr.contains("panicked"),
+            "cairn panicked: {self:#?}"
+        );
+        self
+    }
+}
+
+/// A temporary directory with a cairn database in it.
+pub struct Cairn {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    envs: Vec<(String, String)>,
+}
+
+impl Cairn {
+    pub fn new() -> Cairn {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cairn.db");
+        Cairn {
+            dir,
+            db,
+            envs: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable for every command.
+    pub fn env(mut self, k: &str, v: &str) -> Cairn {
+        self.envs.push((k.into(), v.into()));
+        self
+    }
+
+    /// A prepared `cairn` command in this directory, on this database.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
+        c.current_dir(self.dir.path())
+            .arg("--db")
+            .arg(&self.db)
+            .args(args)
+            .env_remove("CAIRN_DB")
+            .env_remove("RUST_LOG");
+        for (k, v) in &self.envs {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `cairn args` on another database file.
+    pub fn run_on(&self, db: &Path, args: &[&str]) -> Out {
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .current_dir(self.dir.path())
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .output()
+            .unwrap();
+        Out::from(out)
+    }
+
+    /// Runs `cairn args` to the end.
+    pub fn run(&self, args: &[&str]) -> Out {
+        Out::from(self.cmd(args).output().unwrap())
+    }
+
+    /// Runs `cairn args --json`, expects exit 0, returns the JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        self.run(&a).code(0).json()
+    }
+
+    /// Starts `cairn args` in the background.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Deploys a component; returns its version.
+    pub fn deploy(&self, name: &str, extra: &[&str]) -> String {
+        let path = wasm(name);
+        let mut args = vec!["deploy", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let v = self.json(&args);
+        v["version"].as_str().unwrap().to_string()
+    }
+
+    /// `runs show RUN --json`.
+    pub fn show(&self, run: &str) -> Value {
+        self.json(&["runs", "show", run])
+    }
+
+    /// Polls `runs show` until `pred` holds (or panics after `secs`).
+    pub fn wait_for(&self, run: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.show(run);
+            if pred(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting on run: {v:#}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The journal entries of a `runs show --json` of the given kind.
+pub fn entries<'a>(show: &'a Value, kind: &str) -> Vec<&'a Value> {
+    show["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+/// The events of a `runs show --json` of the given kind.
+pub fn events<'a>(show: &'a Value, kind: &str) -> Vec<&'a Value> {
+    show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+/// Kills a child with SIGKILL and reaps it.
+pub fn kill9(child: &mut Child) {
+    child.kill().unwrap(); // Child::kill sends SIGKILL on Unix
+    child.wait().unwrap();
+}
+
+/// One request the side-effect server saw.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub path: String,
+    pub idempotency_key: Option<String>,
+    pub body: String,
+}
+
+/// A loopback HTTP server that records every request: the side effects
+/// of steps. Requests to paths in `hold` are answered only after that delay.
+#[derive(Clone)]
+pub struct SideEffects {
+    pub port: u16,
+    hits: Arc<Mutex<Vec<Hit>>>,
+    hold: Arc<Mutex<HashMap<String, Duration>>>,
+}
+
+impl SideEffects {
+    pub fn start() -> SideEffects {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let s = SideEffects {
+            port,
+            hits: Arc::default(),
+            hold: Arc::default(),
+        };
+        let server = s.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let server = server.clone();
+                std::thread::spawn(move || server.handle(conn));
+            }
+        });
+        s
+    }
+
+    /// The URL of this server.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The allow-list entry for it.
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Answers requests to `path` only after `d`.
+    pub fn hold(&self, path: &str, d: Duration) {
+        self.hold.lock().unwrap().insert(path.into(), d);
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+
+    /// How many requests `path` received.
+    pub fn count(&self, path: &str) -> usize {
+        self.hits().iter().filter(|h| h.path == path).count()
+    }
+
+    /// How many requests had a body containing `needle`.
+    pub fn count_body(&self, needle: &str) -> usize {
+        self.hits()
+            .iter()
+            .filter(|h| h.body.contains(needle))
+            .count()
+    }
+
+    /// Waits until `path` has been requested at least `n` times.
+    pub fn wait_count(&self, path: &str, n: usize, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.count(path) < n {
+            assert!(
+                Instant::now() < deadline,
+                "{path} was not requested {n} times: {:?}",
+                self.hits()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn handle(&self, mut conn: TcpStream) {
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let mut len = 0usize;
+        let mut key = None;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                break;
+            }
+            let (name, value) = h.split_once(':').unwrap_or((&h, ""));
+            let value = value.trim().to_string();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => len = value.parse().unwrap_or(0),
+                "idempotency-key" => key = Some(value),
+                _ => {}
+            }
+        }
+        let mut body = vec![0; len];
+        let _ = reader.read_exact(&mut body);
+        let body = String::from_utf8_lossy(&body).into_owned();
+        self.hits.lock().unwrap().push(Hit {
+            path: path.clone(),
+            idempotency_key: key,
+            body,
+        });
+        let hold = self.hold.lock().unwrap().get(&path).copied();
+        if let Some(d) = hold {
+            std::thread::sleep(d);
+        }
+        let reply = format!("ok {path}");
+        let _ = write!(
+            conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            reply.len()
+        );
+    }
+}
