@@ -95,7 +95,8 @@ impl Ctx {
     /// only the remaining time is slept.
     ///
     /// Use it instead of `std::thread::sleep`, which the host refuses in a
-    /// workflow body.
+    /// workflow body. It returns `Ok` today; the `Result` leaves room for a
+    /// sleep the host cuts short (cancellation) without an API change.
     ///
     /// ```no_run
     /// # use cairn_sdk::prelude::*;

@@ -42,12 +42,27 @@ pub trait Step: Copy + 'static {
     /// The step's name in the manifest and the journal.
     const NAME: &'static str;
 
-    /// How the host retries a failed attempt.
+    /// How the host retries a failed attempt (the `#[step(...)]` options).
+    ///
+    /// ```no_run
+    /// use cairn_sdk::prelude::*;
+    /// #[step(max_attempts = 1)]
+    /// fn once() -> Result<(), StepError> { Ok(()) }
+    /// assert_eq!(once::policy().max_attempts, 1);
+    /// ```
     fn policy() -> RetryPolicy {
         RetryPolicy::default()
     }
 
-    /// Runs one attempt.
+    /// Runs one attempt: the body of the `#[step]` function. The host calls
+    /// it through `run-step`; a unit test may call it directly.
+    ///
+    /// ```no_run
+    /// use cairn_sdk::prelude::*;
+    /// #[step]
+    /// fn double(n: u64) -> Result<u64, StepError> { Ok(2 * n) }
+    /// assert_eq!(double::call(21).unwrap(), 42);
+    /// ```
     fn call(input: Self::Input) -> Result<Self::Output, StepError>;
 }
 
@@ -111,6 +126,14 @@ pub(crate) fn millis(d: Duration) -> u64 {
 }
 
 /// What a step attempt knows about itself; see [`step_context`].
+///
+/// ```no_run
+/// if let Some(cx) = cairn_sdk::step_context() {
+///     cairn_sdk::log::info(format_args!(
+///         "{} attempt {} of run {}", cx.step, cx.attempt, cx.run_id
+///     ));
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepContext {
     /// The run the step belongs to.

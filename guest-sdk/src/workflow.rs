@@ -37,12 +37,30 @@ pub trait Workflow: Copy + 'static {
     /// The workflow's name in the manifest (`cairn run NAME`).
     const NAME: &'static str;
 
-    /// What starts this workflow besides an explicit run.
+    /// What starts this workflow besides an explicit run (the
+    /// `triggers = [...]` option).
+    ///
+    /// ```no_run
+    /// use cairn_sdk::prelude::*;
+    /// #[workflow(triggers = [event("tick")])]
+    /// fn tick(_ctx: &Ctx) -> Result<(), WorkflowError> { Ok(()) }
+    /// assert_eq!(tick::triggers(), vec![cairn_sdk::Trigger::Event("tick".into())]);
+    /// ```
     fn triggers() -> Vec<Trigger> {
         Vec::new()
     }
 
-    /// Runs the body.
+    /// Runs the body: the `#[workflow]` function. The SDK calls it from the
+    /// component's `run` export with the [`Ctx`] of the run.
+    ///
+    /// ```no_run
+    /// use cairn_sdk::prelude::*;
+    /// #[workflow]
+    /// fn greet(_ctx: &Ctx, name: String) -> Result<String, WorkflowError> {
+    ///     Ok(format!("hi {name}"))
+    /// }
+    /// // `<greet as Workflow>::call(ctx, "ana".into())` runs it, given a `&Ctx`.
+    /// ```
     fn call(ctx: &Ctx, input: Self::Input) -> Result<Self::Output, WorkflowError>;
 }
 

@@ -47,7 +47,7 @@ struct Charge {
 fn validate_order(order_id: String, amount: f64) -> Result<Validation, StepError> {
     let reason = if order_id.trim().is_empty() {
         Some("the order id is empty".to_owned())
-    } else if !(amount > 0.0) {
+    } else if amount.is_nan() || amount <= 0.0 {
         Some(format!("the amount must be positive, got {amount}"))
     } else {
         None

@@ -8,6 +8,11 @@
 //!   run, there is no file, no environment and no HTTP.
 //! - `probe_sleep`: calls `std::thread::sleep(10ms)`, which the host traps
 //!   with a message pointing to `ctx.sleep`.
+//! - `probe_replay` (input `null` or `{"sleep_ms": N}`, default 1500):
+//!   observes (std and ctx) into run state `before`, sleeps past the
+//!   suspend threshold, observes again, and returns `{"before", "after"}`.
+//!   The activation after the sleep recomputes `before` while replaying,
+//!   so any difference shows up as a divergence of the state write.
 //! - `probe_with_step`: returns `{"step": ...}`, the same std observations
 //!   made by the step `probe_step`, which runs with a real clock, its
 //!   configured environment and allow-listed HTTP.
@@ -76,8 +81,7 @@ fn probe_step() -> Result<Value, StepError> {
 }
 
 /// Std observations from the body, and the journaled ctx values.
-#[workflow]
-fn probe(ctx: &Ctx) -> Result<Value, WorkflowError> {
+fn observe_body(ctx: &Ctx) -> Value {
     let mut v = observe_std();
     v["ctx_now_ms"] = json!(
         ctx.now()
@@ -88,7 +92,36 @@ fn probe(ctx: &Ctx) -> Result<Value, WorkflowError> {
     v["ctx_random"] = json!(ctx.random());
     v["ctx_uuid"] = json!(ctx.uuid());
     v["step_context_in_body"] = json!(cairn_sdk::step_context().is_some());
-    Ok(v)
+    v
+}
+
+/// Std observations from the body, and the journaled ctx values.
+#[workflow]
+fn probe(ctx: &Ctx) -> Result<Value, WorkflowError> {
+    Ok(observe_body(ctx))
+}
+
+/// `probe_replay`'s optional input.
+#[derive(Debug, Deserialize)]
+#[serde(crate = "cairn_sdk::serde")]
+struct ReplayInput {
+    #[serde(default = "default_sleep_ms")]
+    sleep_ms: u64,
+}
+
+fn default_sleep_ms() -> u64 {
+    1500
+}
+
+/// Observes, stores the observations, sleeps durably, observes again.
+#[workflow]
+fn probe_replay(ctx: &Ctx, input: Option<ReplayInput>) -> Result<Value, WorkflowError> {
+    let sleep_ms = input.map_or_else(default_sleep_ms, |i| i.sleep_ms);
+    let before = observe_body(ctx);
+    ctx.state().set("before", &before)?;
+    ctx.sleep(Duration::from_millis(sleep_ms))?;
+    let after = observe_body(ctx);
+    Ok(json!({ "before": before, "after": after }))
 }
 
 /// Calls `std::thread::sleep`, which a body may not do.
