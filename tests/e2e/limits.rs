@@ -11,8 +11,10 @@ use cairn::runtime::{DeployOptions, Outcome, Runtime};
 use crate::support::{Cairn, wasm};
 
 async fn runtime(c: &Cairn, tweak: impl FnOnce(&mut Config)) -> Arc<Runtime> {
-    let mut config = Config::default();
-    config.db = c.db.clone();
+    let mut config = Config {
+        db: c.db.clone(),
+        ..Config::default()
+    };
     tweak(&mut config);
     let store = SqliteStore::open(&config.db, config.durability).unwrap();
     let rt = Runtime::start(Arc::new(store), config).await.unwrap();

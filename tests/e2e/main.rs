@@ -5,9 +5,11 @@
 mod support;
 
 mod bad_input;
+mod cancel;
 mod crash;
 mod determinism;
 mod examples;
 mod limits;
 mod ownership;
 mod replay;
+mod retries;

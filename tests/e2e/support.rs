@@ -224,6 +224,7 @@ pub struct SideEffects {
     pub port: u16,
     hits: Arc<Mutex<Vec<Hit>>>,
     hold: Arc<Mutex<HashMap<String, Duration>>>,
+    fail: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl SideEffects {
@@ -234,6 +235,7 @@ impl SideEffects {
             port,
             hits: Arc::default(),
             hold: Arc::default(),
+            fail: Arc::default(),
         };
         let server = s.clone();
         std::thread::spawn(move || {
@@ -258,6 +260,11 @@ impl SideEffects {
     /// Answers requests to `path` only after `d`.
     pub fn hold(&self, path: &str, d: Duration) {
         self.hold.lock().unwrap().insert(path.into(), d);
+    }
+
+    /// Answers the next `n` requests to `path` with 503.
+    pub fn fail(&self, path: &str, n: usize) {
+        self.fail.lock().unwrap().insert(path.into(), n);
     }
 
     pub fn hits(&self) -> Vec<Hit> {
@@ -324,10 +331,24 @@ impl SideEffects {
         if let Some(d) = hold {
             std::thread::sleep(d);
         }
-        let reply = format!("ok {path}");
+        let failing = {
+            let mut fail = self.fail.lock().unwrap();
+            match fail.get_mut(&path) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            }
+        };
+        let (status, reply) = if failing {
+            ("503 Service Unavailable", format!("try again {path}"))
+        } else {
+            ("200 OK", format!("ok {path}"))
+        };
         let _ = write!(
             conn,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
             reply.len()
         );
     }

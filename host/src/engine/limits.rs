@@ -185,7 +185,7 @@ pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms < 60_000 && ms % 1000 != 0 {
+    } else if ms < 60_000 && !ms.is_multiple_of(1000) {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else if ms < 60_000 {
         format!("{}s", ms / 1000)

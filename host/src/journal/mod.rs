@@ -139,7 +139,7 @@ pub enum WriteOp {
 pub enum WriteOutcome {
     Done,
     /// `Claim`: whether this worker now owns the run, and the run as claimed.
-    Claimed(Option<RunRecord>),
+    Claimed(Option<Box<RunRecord>>),
     /// `Cancel`: the status the run had before.
     Cancelled {
         previous: RunStatus,
@@ -199,6 +199,8 @@ pub trait Storage: Send + Sync + 'static {
     fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError>;
     /// Runs some worker holds, with that worker (for the liveness check).
     fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError>;
+    /// Runs `owner` holds that were cancelled meanwhile.
+    fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError>;
     /// The earliest `wake_at` of any sleeping run.
     fn next_wake(&self) -> Result<Option<UnixMs>, StoreError>;
 

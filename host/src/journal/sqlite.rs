@@ -144,6 +144,9 @@ impl Storage for SqliteStore {
     fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
         self.read(read::owned_runs)
     }
+    fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|c| read::cancelled_owned(c, owner))
+    }
     fn next_wake(&self) -> Result<Option<UnixMs>, StoreError> {
         self.read(read::next_wake)
     }

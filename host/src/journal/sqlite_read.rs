@@ -110,6 +110,13 @@ pub(super) fn owned_runs(
     Ok(out)
 }
 
+pub(super) fn cancelled_owned(conn: &Connection, owner: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id FROM runs WHERE owner = ?1 AND status = 'cancelled'")?;
+    let rows = stmt.query_map([owner], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub(super) fn next_wake(conn: &Connection) -> Result<Option<UnixMs>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT min(wake_at) FROM runs WHERE status = 'sleeping'")?

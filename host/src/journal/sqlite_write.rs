@@ -113,7 +113,9 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             if changed == 0 {
                 return Ok(WriteOutcome::Claimed(None));
             }
-            Ok(WriteOutcome::Claimed(read_run(conn, &run_id)?))
+            Ok(WriteOutcome::Claimed(
+                read_run(conn, &run_id)?.map(Box::new),
+            ))
         }
         WriteOp::Events { run_id, events } => {
             insert_events(conn, &run_id, &events)?;

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use crate::engine::bindings::types as wit;
 use crate::engine::limits::LimitExceeded;
-use crate::journal::{ErrorRecord, RunRecord, RunStatus, UnixMs, WriteOp};
+use crate::journal::{ErrorRecord, NewEvent, RunRecord, RunStatus, UnixMs, WriteOp};
 
 use super::Runtime;
 use super::body::BodyState;
@@ -75,7 +75,9 @@ impl Runtime {
                     "version",
                     format!("version {} could not be loaded: {e}", short(&run.version)),
                 );
-                return self.finish(&run, Outcome::Failed { error }).await;
+                return self
+                    .finish(&run, Outcome::Failed { error }, Vec::new())
+                    .await;
             }
         };
         let entries = match self.store.journal(&run.id) {
@@ -103,12 +105,14 @@ impl Runtime {
             state.cx.event_batch(lines);
         }
         if state.cx.active.is_cancelled() {
+            state.cx.flush_events();
+            let _ = state.cx.barrier().await;
             return Outcome::Cancelled;
         }
-        if let Err(e) = state.cx.barrier().await {
-            if let Some(i) = e.downcast_ref::<Interrupt>() {
-                return interrupted(i.clone());
-            }
+        if let Err(e) = state.cx.barrier().await
+            && let Some(i) = e.downcast_ref::<Interrupt>()
+        {
+            return interrupted(i.clone());
         }
         let outcome = match result {
             Ok(Ok(output)) => match state.cx.check_size("the run's output", &output) {
@@ -150,11 +154,12 @@ impl Runtime {
                 }
             }
         };
-        self.finish(&run, outcome).await
+        let events = state.cx.take_events();
+        self.finish(&run, outcome, events).await
     }
 
     /// Records the end of an activation on the run.
-    async fn finish(&self, run: &RunRecord, outcome: Outcome) -> Outcome {
+    async fn finish(&self, run: &RunRecord, outcome: Outcome, events: Vec<NewEvent>) -> Outcome {
         let (status, output, error, wake_at) = match &outcome {
             Outcome::Completed { output } => {
                 (RunStatus::Completed, Some(output.clone()), None, None)
@@ -181,7 +186,7 @@ impl Runtime {
             error,
             wake_at,
             release: true,
-            events: Vec::new(),
+            events,
         });
         match write.await {
             Ok(_) => {

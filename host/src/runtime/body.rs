@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
+use tracing::Instrument;
 
 use crate::engine::HostView;
 use crate::engine::bindings::context::{self, LogLevel, RunInfo, Scope, StateError, StepFailure};
@@ -40,6 +41,9 @@ pub struct BodyCx {
     /// The last panic message the SDK reported, for the failure message.
     pub panic: Option<String>,
     pending: Vec<PendingWrite>,
+    /// Events not yet written: they ride along with the next journal write,
+    /// so progress reporting costs no commit of its own.
+    events: Vec<NewEvent>,
     went_live: bool,
     /// When the activation began; cleared at the first host call.
     started: Option<std::time::Instant>,
@@ -71,6 +75,7 @@ impl BodyState {
                 active,
                 panic: None,
                 pending: Vec::new(),
+                events: Vec::new(),
                 started: Some(std::time::Instant::now()),
             },
         }
@@ -128,12 +133,26 @@ impl BodyCx {
         self.pending.push(w);
     }
 
-    /// Records events (not fenced: they describe, they do not decide).
+    /// Buffers events; they are written with the next journal write.
     pub fn event_batch(&mut self, events: Vec<NewEvent>) {
-        self.queue(WriteOp::Events {
-            run_id: self.run.id.clone(),
-            events,
-        });
+        self.events.extend(events);
+    }
+
+    /// Writes buffered events now (not fenced: they describe, they do not
+    /// decide). For watchers of long waits.
+    pub fn flush_events(&mut self) {
+        if !self.events.is_empty() {
+            let events = std::mem::take(&mut self.events);
+            self.queue(WriteOp::Events {
+                run_id: self.run.id.clone(),
+                events,
+            });
+        }
+    }
+
+    /// Takes the buffered events, to write them with a status change.
+    pub fn take_events(&mut self) -> Vec<NewEvent> {
+        std::mem::take(&mut self.events)
     }
 
     fn event(&mut self, kind: &str, data: serde_json::Value) {
@@ -152,7 +171,7 @@ impl BodyCx {
         ok: bool,
         value: Option<String>,
         effect: Option<StateEffect>,
-        events: Vec<NewEvent>,
+        mut events: Vec<NewEvent>,
     ) -> JournalEntry {
         let entry = JournalEntry {
             seq: self.log.alloc_seq(),
@@ -165,6 +184,11 @@ impl BodyCx {
             created_at: crate::clock::now_ms(),
         };
         self.clock.advance_to(entry.created_at);
+        if !self.events.is_empty() {
+            let mut all = std::mem::take(&mut self.events);
+            all.append(&mut events);
+            events = all;
+        }
         self.queue(WriteOp::Append {
             run_id: self.run.id.clone(),
             owner: self.rt.worker.id.clone(),
@@ -257,6 +281,7 @@ impl BodyCx {
         }
         let threshold = self.rt.config.runtime.suspend_threshold_ms as i64;
         if remaining < threshold {
+            self.flush_events();
             self.barrier().await?;
             let active = self.active.clone();
             tokio::select! {
@@ -332,7 +357,10 @@ impl context::Host for BodyState {
         input: String,
     ) -> wasmtime::Result<Result<String, StepFailure>> {
         self.enter()?;
-        let r = super::body_step::call_step(&mut self.cx, name, input).await;
+        let span = tracing::info_span!("step", step = %name);
+        let r = super::body_step::call_step(&mut self.cx, name, input)
+            .instrument(span)
+            .await;
         self.leave(r)
     }
 

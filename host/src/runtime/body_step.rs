@@ -13,6 +13,9 @@ use super::interrupt::Interrupt;
 use super::replay::input_hash;
 use super::step::{AttemptResult, AttemptSpec, run_attempt};
 
+/// After this long a running step's start event is written on its own.
+const SLOW_STEP: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The body called `ctx.step(name, input)`.
 pub async fn call_step(
     cx: &mut BodyCx,
@@ -58,6 +61,8 @@ pub async fn call_step(
     } else {
         default_timeout
     };
+    let version = cx.version.clone();
+    let limits = cx.rt.config.limits;
     loop {
         let started = crate::clock::now_ms();
         cx.event_batch(vec![step_event(
@@ -68,7 +73,7 @@ pub async fn call_step(
             json!({}),
         )]);
         let spec = AttemptSpec {
-            version: &cx.version,
+            version: &version,
             step: &name,
             input: &input,
             context: wit::StepContext {
@@ -82,13 +87,24 @@ pub async fn call_step(
             timeout: std::time::Duration::from_millis(timeout_ms),
             env: &env,
             allow_http: allow_http.clone(),
-            limits: &cx.rt.config.limits,
+            limits: &limits,
         };
         let active = cx.active.clone();
         let engine = cx.rt.engine.clone();
-        let (result, logs) = tokio::select! {
-            r = run_attempt(&engine, spec) => r,
-            _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+        let attempt_fut = run_attempt(&engine, spec);
+        tokio::pin!(attempt_fut);
+        // A quick step reports its start together with its result; a slow
+        // one has it written after a moment, for watchers.
+        let mut reported = false;
+        let (result, logs) = loop {
+            tokio::select! {
+                r = &mut attempt_fut => break r,
+                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                _ = tokio::time::sleep(SLOW_STEP), if !reported => {
+                    reported = true;
+                    cx.flush_events();
+                }
+            }
         };
         if !logs.is_empty() {
             let now = crate::clock::now_ms();

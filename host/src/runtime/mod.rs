@@ -185,7 +185,7 @@ impl Runtime {
             })
             .await?
         {
-            WriteOutcome::Claimed(r) => Ok(r),
+            WriteOutcome::Claimed(r) => Ok(r.map(|r| *r)),
             other => Err(StoreError::Corrupt(format!("claim answered {other:?}"))),
         }
     }
@@ -259,19 +259,19 @@ async fn heartbeat(rt: Weak<Runtime>) {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
         }
-        let active: Vec<(String, Arc<ActiveRun>)> = rt
-            .active
-            .lock()
-            .expect("active runs")
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (id, a) in active {
-            if let Ok(Some(run)) = rt.store.run(&id)
-                && run.status == RunStatus::Cancelled
-            {
-                a.cancel();
+        if rt.active_count() == 0 {
+            continue;
+        }
+        match rt.store.cancelled_owned(&rt.worker.id) {
+            Ok(ids) => {
+                let active = rt.active.lock().expect("active runs");
+                for id in ids {
+                    if let Some(a) = active.get(&id) {
+                        a.cancel();
+                    }
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "checking for cancellations failed"),
         }
     }
 }

@@ -2,6 +2,9 @@
 //!
 //! Workflow `chain`, input `{"steps": N}`: N sequential calls of the
 //! trivial step `noop` (`i -> i + 1`); returns `{"steps": N, "sum": S}`.
+//!
+//! Workflow `chain_then_sleep`, input `{"steps": N, "sleep_ms": M}`: the
+//! same chain, then a durable sleep of M ms (the replay benchmark).
 
 use cairn_sdk::prelude::*;
 
@@ -25,5 +28,26 @@ fn chain(ctx: &Ctx, input: ChainInput) -> Result<Value, WorkflowError> {
     for i in 0..input.steps {
         sum += ctx.step(noop, i)?;
     }
+    Ok(json!({ "steps": input.steps, "sum": sum }))
+}
+
+/// The input of `chain_then_sleep`.
+#[derive(Debug, Deserialize)]
+#[serde(crate = "cairn_sdk::serde")]
+struct ChainSleepInput {
+    steps: u64,
+    sleep_ms: u64,
+}
+
+/// Runs `noop` `steps` times, then sleeps durably for `sleep_ms`: with a
+/// long sleep the run suspends holding a journal of `steps + 1` entries,
+/// which the replay benchmark re-activates.
+#[workflow]
+fn chain_then_sleep(ctx: &Ctx, input: ChainSleepInput) -> Result<Value, WorkflowError> {
+    let mut sum = 0u64;
+    for i in 0..input.steps {
+        sum += ctx.step(noop, i)?;
+    }
+    ctx.sleep(Duration::from_millis(input.sleep_ms))?;
     Ok(json!({ "steps": input.steps, "sum": sum }))
 }
