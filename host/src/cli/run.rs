@@ -190,11 +190,7 @@ async fn resume_one(
     let expected = match &run.owner {
         None => None,
         Some(o) => {
-            let workers = rt.store.owned_runs()?;
-            let worker = workers
-                .iter()
-                .find(|(r, _)| r.id == run.id)
-                .and_then(|(_, w)| w.clone());
+            let worker = rt.store.worker(o)?;
             let lease = (rt.config.runtime.lease_secs * 1000) as i64;
             if !rt
                 .worker

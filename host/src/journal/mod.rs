@@ -197,8 +197,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Runs no live worker holds that are due now: pending, or sleeping with
     /// `wake_at <= now`.
     fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError>;
-    /// Runs some worker holds, with that worker (for the liveness check).
-    fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError>;
+    /// Runs held by workers other than `except`, with their worker (for
+    /// the liveness check).
+    fn owned_runs(
+        &self,
+        except: &str,
+    ) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError>;
+    /// A worker's record.
+    fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError>;
     /// Runs `owner` holds that were cancelled meanwhile.
     fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError>;
     /// The earliest `wake_at` of any sleeping run.

@@ -79,7 +79,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (session_id, key)
     ) WITHOUT ROWID;
     CREATE TABLE events (
-        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        id      INTEGER PRIMARY KEY,
         run_id  TEXT NOT NULL,
         at      INTEGER NOT NULL,
         kind    TEXT NOT NULL,

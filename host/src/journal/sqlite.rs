@@ -141,8 +141,14 @@ impl Storage for SqliteStore {
     fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         self.read(|c| read::due_runs(c, now, limit))
     }
-    fn owned_runs(&self) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
-        self.read(read::owned_runs)
+    fn owned_runs(
+        &self,
+        except: &str,
+    ) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
+        self.read(|c| read::owned_runs(c, except))
+    }
+    fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
+        self.read(|c| read::worker(c, id))
     }
     fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError> {
         self.read(|c| read::cancelled_owned(c, owner))

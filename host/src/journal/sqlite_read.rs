@@ -96,9 +96,10 @@ pub(super) fn due_runs(
 
 pub(super) fn owned_runs(
     conn: &Connection,
+    except: &str,
 ) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
-    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE owner IS NOT NULL");
-    let runs = collect_runs(&mut conn.prepare_cached(&sql)?, [])?;
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE owner IS NOT NULL AND owner != ?1");
+    let runs = collect_runs(&mut conn.prepare_cached(&sql)?, [except])?;
     let mut out = Vec::with_capacity(runs.len());
     for run in runs {
         let worker = match &run.owner {
@@ -123,7 +124,7 @@ pub(super) fn next_wake(conn: &Connection) -> Result<Option<UnixMs>, StoreError>
         .query_row([], |r| r.get(0))?)
 }
 
-fn worker(conn: &Connection, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
+pub(super) fn worker(conn: &Connection, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
     Ok(conn
         .prepare_cached(
             "SELECT id, hostname, pid, proc_start, heartbeat_at FROM workers WHERE id = ?1",

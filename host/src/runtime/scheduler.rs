@@ -18,6 +18,13 @@ impl Runtime {
     /// Claims what is due now: pending runs, sleeping runs whose timer
     /// fired, released runs, and runs whose owner is dead.
     pub async fn claim_due(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+        let mut out = self.claim_timers(limit).await?;
+        out.extend(self.claim_orphans(limit.saturating_sub(out.len())).await?);
+        Ok(out)
+    }
+
+    /// Claims pending, released and sleeping-and-due runs.
+    async fn claim_timers(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
         let now = crate::clock::now_ms();
         let mut out = Vec::new();
         for run in self.store.due_runs(now, limit as u32)? {
@@ -25,7 +32,14 @@ impl Runtime {
                 out.push(r);
             }
         }
-        for (run, worker) in self.store.owned_runs()? {
+        Ok(out)
+    }
+
+    /// Claims runs whose owner is dead.
+    async fn claim_orphans(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
+        let now = crate::clock::now_ms();
+        let mut out = Vec::new();
+        for (run, worker) in self.store.owned_runs(&self.worker.id)? {
             if out.len() >= limit {
                 break;
             }
@@ -77,6 +91,9 @@ impl Runtime {
         let mut set: JoinSet<(String, Outcome)> = JoinSet::new();
         let mut running: HashSet<String> = HashSet::new();
         let poll = Duration::from_millis(self.config.runtime.poll_ms);
+        // Looking for orphans reads every owned run: do it once per poll
+        // interval, not on every wake-up.
+        let mut last_orphan_scan: Option<std::time::Instant> = None;
         loop {
             if let Some(id) = until
                 && !running.contains(id)
@@ -91,7 +108,14 @@ impl Runtime {
                 .max_active_runs
                 .saturating_sub(running.len());
             if room > 0 {
-                match self.claim_due(room).await {
+                let scan = last_orphan_scan.is_none_or(|t| t.elapsed() >= poll);
+                let claimed = if scan {
+                    last_orphan_scan = Some(std::time::Instant::now());
+                    self.claim_due(room).await
+                } else {
+                    self.claim_timers(room).await
+                };
+                match claimed {
                     Ok(claimed) => {
                         for run in claimed {
                             running.insert(run.id.clone());
