@@ -10,8 +10,7 @@
 //! ```no_run
 //! use cairn_sdk::prelude::*;
 //!
-//! #[derive(Serialize, Deserialize)]
-//! #[serde(crate = "cairn_sdk::serde")]
+//! #[data]
 //! struct Order {
 //!     valid: bool,
 //!     total: f64,
@@ -56,13 +55,31 @@
 //! [`WorkflowError`] are how things fail, and [`http`] is how a step talks
 //! to the world.
 //!
-//! # Serde derives
+//! # Data types
 //!
-//! `cairn-sdk` re-exports [`serde`] and [`serde_json`], so a workflow crate
-//! does not depend on them itself. serde's derives then need to be told
-//! where serde lives, with `#[serde(crate = "cairn_sdk::serde")]` on each
-//! type, as above. (A crate that lists `serde` among its own dependencies
-//! may leave the attribute out.)
+//! Step inputs and outputs, workflow inputs and outputs, state and events
+//! are serde types. Mark a struct or enum of your own with [`#[data]`](data),
+//! as `Order` above: it derives `Serialize` and `Deserialize` through the
+//! [`serde`] that `cairn-sdk` re-exports, so a workflow crate needs no
+//! serde dependency of its own. Other derives and `#[serde(...)]` options
+//! go below it as usual:
+//!
+//! ```no_run
+//! use cairn_sdk::prelude::*;
+//!
+//! #[data]
+//! #[derive(Debug, Clone, PartialEq)]
+//! #[serde(rename_all = "snake_case")]
+//! enum Verdict {
+//!     Approved,
+//!     NeedsReview { reason: String },
+//! }
+//! ```
+//!
+//! (`#[data]` stands for `#[derive(Serialize, Deserialize)]` plus
+//! `#[serde(crate = "cairn_sdk::serde")]`, which serde's derives need in a
+//! crate without its own `serde` dependency. A crate that lists `serde`
+//! among its dependencies may use serde's derives directly instead.)
 #![warn(missing_docs)]
 
 mod bindings;
@@ -170,6 +187,79 @@ pub use cairn_sdk_macros::step;
 /// fn wrong(ctx: &Ctx) -> Result<(), String> { Ok(()) }
 /// ```
 pub use cairn_sdk_macros::workflow;
+
+/// Makes a struct or enum a serde data type, for step and workflow inputs
+/// and outputs, state and events, in a crate that depends on `cairn-sdk`
+/// alone.
+///
+/// `#[data]` expands to
+///
+/// ```text
+/// #[derive(::cairn_sdk::serde::Serialize, ::cairn_sdk::serde::Deserialize)]
+/// #[serde(crate = "::cairn_sdk::serde")]
+/// ```
+///
+/// on the item, which is otherwise left as written: other derives and
+/// `#[serde(...)]` options (container, field and variant ones) work as
+/// usual. It takes no options of its own. Put it above the item's
+/// `#[serde(...)]` attributes: one written before it cannot see the derive
+/// yet (rustc reports ``cannot find attribute `serde` ``).
+///
+/// ```
+/// use cairn_sdk::prelude::*;
+///
+/// #[data]
+/// #[derive(Debug, Clone, PartialEq)]
+/// #[serde(rename_all = "camelCase")]
+/// struct Order {
+///     order_id: String,
+///     #[serde(default)]
+///     total_cents: u64,
+///     status: Status,
+/// }
+///
+/// #[data]
+/// #[derive(Debug, Clone, PartialEq)]
+/// #[serde(rename_all = "snake_case")]
+/// enum Status {
+///     Open,
+///     OnHold { reason: String },
+/// }
+///
+/// let order: Order =
+///     cairn_sdk::serde_json::from_value(json!({"orderId": "A-1", "status": "open"})).unwrap();
+/// assert_eq!(order.total_cents, 0);
+/// assert_eq!(order.status, Status::Open);
+/// let v = cairn_sdk::serde_json::to_value(&order).unwrap();
+/// assert_eq!(v["orderId"], "A-1");
+/// ```
+///
+/// It goes on structs and enums only, and serde's derives must not be
+/// written again:
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[data]
+/// fn not_a_type() {}
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[data]
+/// #[derive(Serialize)]
+/// struct Twice {
+///     id: String,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[data(rename_all = "snake_case")]
+/// struct Options {
+///     id: String,
+/// }
+/// ```
+pub use cairn_sdk_macros::data;
 pub use ctx::{Ctx, RunInfo};
 pub use error::{StepError, WorkflowError};
 pub use state::{State, StateError};
@@ -178,8 +268,10 @@ pub use workflow::{Trigger, Workflow};
 
 /// The serde crate, re-exported so workflow crates need not depend on it.
 ///
-/// Derives in a crate without its own `serde` dependency name it with
-/// `#[serde(crate = "cairn_sdk::serde")]`.
+/// Mark your own types with [`#[data]`](data), which derives serde's
+/// traits through this re-export. Written out by hand, a derive in a crate
+/// without its own `serde` dependency names it with
+/// `#[serde(crate = "cairn_sdk::serde")]`:
 ///
 /// ```no_run
 /// use cairn_sdk::serde::{Deserialize, Serialize};
@@ -219,7 +311,7 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// ```
 pub mod prelude {
     pub use crate::{
-        Ctx, State, StateError, Step, StepError, Workflow, WorkflowError, step, workflow,
+        Ctx, State, StateError, Step, StepError, Workflow, WorkflowError, data, step, workflow,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};

@@ -8,8 +8,8 @@
 use cairn_sdk::prelude::*;
 
 /// The run's optional input.
-#[derive(Debug, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct CounterInput {
     #[serde(default)]
     name: Option<String>,

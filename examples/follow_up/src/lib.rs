@@ -13,8 +13,8 @@
 use cairn_sdk::prelude::*;
 
 /// The run's input.
-#[derive(Debug, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct FollowUpInput {
     user: String,
     #[serde(default = "default_delay")]

@@ -16,8 +16,8 @@
 use cairn_sdk::prelude::*;
 
 /// The run's input.
-#[derive(Debug, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct OrderInput {
     order_id: String,
     amount: f64,
@@ -26,8 +26,8 @@ struct OrderInput {
 }
 
 /// What `validate_order` decides.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct Validation {
     valid: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,8 +35,8 @@ struct Validation {
 }
 
 /// What `charge_customer` returns.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct Charge {
     charge_id: String,
     attempt: u32,

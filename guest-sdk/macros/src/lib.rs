@@ -1,4 +1,5 @@
-//! The `#[step]` and `#[workflow]` attribute macros of `cairn-sdk`.
+//! The `#[step]`, `#[workflow]` and `#[data]` attribute macros of
+//! `cairn-sdk`.
 //!
 //! Use them through `cairn_sdk` (`use cairn_sdk::prelude::*;`), which
 //! documents them; this crate only expands them. Each macro turns the
@@ -7,12 +8,16 @@
 //! the trait's `call`) and registers it with the SDK's registry so the
 //! component's `describe`, `run` and `run-step` exports find it.
 //!
+//! `#[data]` puts serde's derives, pointed at `cairn_sdk::serde`, on a
+//! struct or enum.
+//!
 //! `options.rs` parses the attribute arguments, `duration.rs` the humane
-//! durations, `signature.rs` the function's shape; `step.rs` and
-//! `workflow.rs` write the expansion.
+//! durations, `signature.rs` the function's shape; `step.rs`,
+//! `workflow.rs` and `data.rs` write the expansion.
 
 use proc_macro::TokenStream;
 
+mod data;
 mod duration;
 mod options;
 mod signature;
@@ -36,6 +41,15 @@ pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn workflow(attr: TokenStream, item: TokenStream) -> TokenStream {
     workflow::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Derives `Serialize` and `Deserialize` through `cairn_sdk::serde` on a
+/// struct or enum, keeping its other attributes. See `cairn_sdk::data`.
+#[proc_macro_attribute]
+pub fn data(attr: TokenStream, item: TokenStream) -> TokenStream {
+    data::expand(attr.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -1,10 +1,13 @@
-//! A small blocking HTTP client for step bodies, over `wasi:http`
-//! (built on the `waki` crate). Enabled by the default `http` feature.
+//! A small blocking HTTP client for step bodies, over `wasi:http` (built on
+//! the `wstd` runtime and the `wasip2` bindings). Enabled by the default
+//! `http` feature.
 //!
 //! Outbound HTTP is a step's business: the host allows it only inside a
 //! step, and only to the hosts allow-listed for the workflow. Anywhere else
 //! the request fails with an [`HttpError`] that carries the host's message
-//! saying so.
+//! saying so; with `?` in a step that is a fatal [`StepError`](crate::StepError),
+//! since no retry gets past it. Connection failures, timeouts, 408, 429 and
+//! 5xx are retryable ones.
 //!
 //! Inside a step every request carries an `Idempotency-Key` header with the
 //! step's key (`<run-id>/<step>/<occurrence>`, the same for every attempt),
@@ -28,6 +31,7 @@
 mod error;
 mod request;
 mod response;
+mod wire;
 
 pub use error::HttpError;
 pub use request::{Method, Request};

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use waki::header::{HeaderName, HeaderValue};
+use wasip2::http::types::Method as WasiMethod;
 
+use super::wire::{self, Outgoing};
 use super::{HttpError, Response};
 
 /// An HTTP method.
@@ -31,14 +32,14 @@ pub enum Method {
 }
 
 impl Method {
-    fn to_waki(self) -> waki::Method {
+    fn to_wasi(self) -> WasiMethod {
         match self {
-            Method::Get => waki::Method::Get,
-            Method::Post => waki::Method::Post,
-            Method::Put => waki::Method::Put,
-            Method::Patch => waki::Method::Patch,
-            Method::Delete => waki::Method::Delete,
-            Method::Head => waki::Method::Head,
+            Method::Get => WasiMethod::Get,
+            Method::Post => WasiMethod::Post,
+            Method::Put => WasiMethod::Put,
+            Method::Patch => WasiMethod::Patch,
+            Method::Delete => WasiMethod::Delete,
+            Method::Head => WasiMethod::Head,
         }
     }
 }
@@ -144,8 +145,14 @@ impl Request {
         }
     }
 
-    /// Bounds the time to connect to the server. (The step's own `timeout`
-    /// bounds the whole attempt.)
+    /// Bounds the whole request: connecting, sending, waiting for the
+    /// response and reading its body. Past it the request fails with a
+    /// retryable [`HttpError`] (`timed out after ...`) and is cancelled.
+    ///
+    /// It is also given to the host as `wasi:http`'s connect, first-byte and
+    /// between-bytes timeouts. Outside a step (where the host refuses HTTP
+    /// anyway) only those apply, since a workflow body may not set timers.
+    /// The step's own `timeout` still bounds the whole attempt.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -171,7 +178,9 @@ impl Request {
         if let Some(message) = self.error.take() {
             return Err(HttpError::request(&self.url, message));
         }
-        if let Some(cx) = crate::step_context() {
+        let step = crate::step_context();
+        let in_step = step.is_some();
+        if let Some(cx) = step {
             let has_key = self
                 .headers
                 .iter()
@@ -191,58 +200,96 @@ impl Request {
             self.headers
                 .push(("Content-Length".to_owned(), self.body.len().to_string()));
         }
-        let url = normalize_url(&self.url).map_err(|m| HttpError::request(&self.url, m))?;
-        let mut builder = waki::Client::new().request(self.method.to_waki(), &url);
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| HttpError::request(&url, format!("header name `{name}`: {e}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|e| HttpError::request(&url, format!("header `{name}`: {e}")))?;
-            builder = builder.header(name, value);
-        }
-        if let Some(t) = self.timeout {
-            builder = builder.connect_timeout(t);
-        }
-        if !self.body.is_empty() {
-            builder = builder.body(self.body);
-        }
-        let response = builder
-            .send()
-            .map_err(|e| HttpError::transport(&url, &*e))?;
-        Response::read(&url, response)
+        let target = Target::parse(&self.url).map_err(|m| HttpError::request(&self.url, m))?;
+        let url = target.url();
+        let incoming = wire::exchange(Outgoing {
+            method: self.method.to_wasi(),
+            https: target.https,
+            authority: &target.authority,
+            path_with_query: &target.path_with_query,
+            headers: &self.headers,
+            body: &self.body,
+            timeout: self.timeout,
+            whole_deadline: in_step,
+        })
+        .map_err(|f| HttpError::failure(&url, f))?;
+        Ok(Response::new(
+            &url,
+            incoming.status,
+            incoming.headers,
+            incoming.body,
+        ))
     }
 }
 
-/// Checks that `url` is an absolute http(s) URL and gives it a path (`/`)
-/// if it has none, since `wasi:http` wants one.
-fn normalize_url(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(|| "the URL must start with http:// or https://".to_owned())?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    if authority_end == 0 {
-        return Err("the URL has no host".to_owned());
+/// Where a request goes, from an absolute http(s) URL.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    https: bool,
+    authority: String,
+    /// Starts with `/` (`wasi:http` wants a path); no fragment.
+    path_with_query: String,
+}
+
+impl Target {
+    /// Splits `url`, giving it the path `/` if it has none and dropping a
+    /// `#fragment` (never sent).
+    fn parse(url: &str) -> Result<Target, String> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else {
+            return Err("the URL must start with http:// or https://".to_owned());
+        };
+        let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        if authority_end == 0 {
+            return Err("the URL has no host".to_owned());
+        }
+        let (authority, path) = rest.split_at(authority_end);
+        let path_with_query = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
+        Ok(Target {
+            https,
+            authority: authority.to_owned(),
+            path_with_query,
+        })
     }
-    let scheme_len = url.len() - rest.len();
-    let split = scheme_len + authority_end;
-    if url[split..].starts_with('/') {
-        Ok(url.to_owned())
-    } else {
-        Ok(format!("{}/{}", &url[..split], &url[split..]))
+
+    /// The URL as sent, for messages.
+    fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.path_with_query)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::normalize_url;
+    use super::Target;
+
+    fn url(u: &str) -> String {
+        Target::parse(u).unwrap().url()
+    }
 
     #[test]
     fn urls_get_a_path() {
-        assert_eq!(normalize_url("http://a:9").unwrap(), "http://a:9/");
-        assert_eq!(normalize_url("https://a/x?y").unwrap(), "https://a/x?y");
-        assert_eq!(normalize_url("http://a?q=1").unwrap(), "http://a/?q=1");
-        assert!(normalize_url("ftp://a/").is_err());
-        assert!(normalize_url("http:///x").is_err());
+        assert_eq!(url("http://a:9"), "http://a:9/");
+        assert_eq!(url("https://a/x?y"), "https://a/x?y");
+        assert_eq!(url("http://a?q=1"), "http://a/?q=1");
+        assert_eq!(url("http://a/x#frag"), "http://a/x");
+        assert!(Target::parse("ftp://a/").is_err());
+        assert!(Target::parse("http:///x").is_err());
+    }
+
+    #[test]
+    fn urls_split() {
+        let t = Target::parse("https://api.example:8443/v1/items?id=3").unwrap();
+        assert!(t.https);
+        assert_eq!(t.authority, "api.example:8443");
+        assert_eq!(t.path_with_query, "/v1/items?id=3");
     }
 }

@@ -23,27 +23,18 @@ pub struct Response {
 }
 
 impl Response {
-    pub(crate) fn read(url: &str, response: waki::Response) -> Result<Self, HttpError> {
-        let status = response.status_code();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response
-            .body()
-            .map_err(|e| HttpError::transport(url, &*e))?;
-        Ok(Response {
+    pub(crate) fn new(
+        url: &str,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Self {
+        Response {
             url: url.to_owned(),
             status,
             headers,
             body,
-        })
+        }
     }
 
     /// The status code.

@@ -11,8 +11,8 @@
 use cairn_sdk::prelude::*;
 
 /// The run's input.
-#[derive(Debug, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct EffectsInput {
     url: String,
     #[serde(default = "one")]

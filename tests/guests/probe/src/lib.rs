@@ -102,8 +102,8 @@ fn probe(ctx: &Ctx) -> Result<Value, WorkflowError> {
 }
 
 /// `probe_replay`'s optional input.
-#[derive(Debug, Deserialize)]
-#[serde(crate = "cairn_sdk::serde")]
+#[data]
+#[derive(Debug)]
 struct ReplayInput {
     #[serde(default = "default_sleep_ms")]
     sleep_ms: u64,
