@@ -82,9 +82,27 @@ impl Writer {
     }
 }
 
+/// How long the writer keeps looking for the next job before it sleeps.
+/// A run that waits for its commit queues its next write within
+/// microseconds; waking a sleeping thread costs more than that.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(SPIN_US);
+const SPIN_US: u64 = 100;
+
+fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
+    let start = std::time::Instant::now();
+    loop {
+        match rx.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if start.elapsed() < SPIN => std::hint::spin_loop(),
+            Err(mpsc::TryRecvError::Empty) => return rx.recv().ok(),
+        }
+    }
+}
+
 fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
     let mut batch = Vec::with_capacity(64);
-    while let Ok(first) = rx.recv() {
+    while let Some(first) = next_job(&rx) {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {

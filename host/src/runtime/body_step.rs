@@ -65,13 +65,6 @@ pub async fn call_step(
     let limits = cx.rt.config.limits;
     loop {
         let started = crate::clock::now_ms();
-        cx.event_batch(vec![step_event(
-            &name,
-            key.occurrence,
-            attempt,
-            "started",
-            json!({}),
-        )]);
         let spec = AttemptSpec {
             version: &version,
             step: &name,
@@ -93,8 +86,9 @@ pub async fn call_step(
         let engine = cx.rt.engine.clone();
         let attempt_fut = run_attempt(&engine, spec);
         tokio::pin!(attempt_fut);
-        // A quick step reports its start together with its result; a slow
-        // one has it written after a moment, for watchers.
+        // A quick step is reported once, when it ends: one event row per
+        // step keeps its commit small. A slow one also reports its start,
+        // for watchers.
         let mut reported = false;
         let (result, logs) = loop {
             tokio::select! {
@@ -102,6 +96,8 @@ pub async fn call_step(
                 _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
                 _ = tokio::time::sleep(SLOW_STEP), if !reported => {
                     reported = true;
+                    let ev = step_event(&name, key.occurrence, attempt, "started", json!({}));
+                    cx.event_batch(vec![ev]);
                     cx.flush_events();
                 }
             }
