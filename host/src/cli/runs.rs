@@ -226,6 +226,11 @@ pub fn describe_entry(e: &JournalEntry) -> String {
         EntryKind::StateDelete => format!("state delete {}", e.name),
         EntryKind::Now => format!("now → {value}"),
         EntryKind::Random => format!("random → {value}"),
+        EntryKind::Prompt => format!("prompt {} {value}", e.name),
+        EntryKind::Answer => format!("answer {} → {value}", e.name),
+        EntryKind::Event => format!("event {} → {value}", e.name),
+        EntryKind::Llm => format!("llm {} → {value}", e.name),
+        EntryKind::Patched => format!("patched {} → {value}", e.name),
     };
     format!("#{:<3} {at}  {what}", e.seq)
 }

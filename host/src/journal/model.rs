@@ -142,11 +142,21 @@ pub enum EntryKind {
     StateDelete,
     Now,
     Random,
+    /// A question for a person, with its deadline.
+    Prompt,
+    /// The answer to a prompt (or its timeout), written by whoever gave it.
+    Answer,
+    /// A signal delivered to `wait_for_event` (or its timeout).
+    Event,
+    /// An LLM call and its reply.
+    Llm,
+    /// A `patched()` marker and the branch taken.
+    Patched,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 8] = [
+    pub const ALL: [EntryKind; 13] = [
         EntryKind::Step,
         EntryKind::StepAttempt,
         EntryKind::Sleep,
@@ -155,6 +165,11 @@ impl EntryKind {
         EntryKind::StateDelete,
         EntryKind::Now,
         EntryKind::Random,
+        EntryKind::Prompt,
+        EntryKind::Answer,
+        EntryKind::Event,
+        EntryKind::Llm,
+        EntryKind::Patched,
     ];
 
     /// The name used on disk and in `runs show`.
@@ -168,6 +183,11 @@ impl EntryKind {
             EntryKind::StateDelete => "state-delete",
             EntryKind::Now => "now",
             EntryKind::Random => "random",
+            EntryKind::Prompt => "prompt",
+            EntryKind::Answer => "answer",
+            EntryKind::Event => "event",
+            EntryKind::Llm => "llm",
+            EntryKind::Patched => "patched",
         }
     }
 

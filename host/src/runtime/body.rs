@@ -7,7 +7,10 @@ use serde_json::json;
 use tracing::Instrument;
 
 use crate::engine::HostView;
-use crate::engine::bindings::context::{self, LogLevel, RunInfo, Scope, StateError, StepFailure};
+use crate::engine::bindings::context::{
+    self, Answer, LlmError, LlmRequest, LlmResponse, LogLevel, Prompt, RunInfo, Scope,
+    SpawnOptions, StateError, StepFailure, WaitError,
+};
 use crate::engine::bindings::types as wit;
 use crate::engine::limits::{Deadline, LimitExceeded};
 use crate::engine::sandbox::{LogicalClock, Sandbox};
@@ -525,6 +528,57 @@ impl context::Host for BodyState {
             );
         }
         Ok(())
+    }
+
+    async fn wait_for_user(
+        &mut self,
+        prompt: Prompt,
+    ) -> wasmtime::Result<Result<Answer, WaitError>> {
+        self.enter()?;
+        let r = super::body_human::wait_for_user(&mut self.cx, prompt).await;
+        self.leave(r)
+    }
+
+    async fn wait_for_event(
+        &mut self,
+        name: String,
+        timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<String, WaitError>> {
+        self.enter()?;
+        let r = super::body_human::wait_for_event(&mut self.cx, name, timeout_ms).await;
+        self.leave(r)
+    }
+
+    async fn llm(
+        &mut self,
+        request: LlmRequest,
+    ) -> wasmtime::Result<Result<LlmResponse, LlmError>> {
+        self.enter()?;
+        let r = super::body_llm::llm(&mut self.cx, request).await;
+        self.leave(r)
+    }
+
+    async fn spawn(
+        &mut self,
+        name: String,
+        input: String,
+        options: SpawnOptions,
+    ) -> wasmtime::Result<u32> {
+        self.enter()?;
+        let r = super::body_spawn::spawn(&mut self.cx, name, input, options).await;
+        self.leave(r)
+    }
+
+    async fn join(&mut self, handle: u32) -> wasmtime::Result<Result<String, StepFailure>> {
+        self.enter()?;
+        let r = super::body_spawn::join(&mut self.cx, handle).await;
+        self.leave(r)
+    }
+
+    async fn patched(&mut self, change_id: String) -> wasmtime::Result<bool> {
+        self.enter()?;
+        let r = super::body_patch::patched(&mut self.cx, change_id).await;
+        self.leave(r)
     }
 }
 

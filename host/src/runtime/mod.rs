@@ -4,6 +4,10 @@
 
 mod activation;
 mod body;
+mod body_human;
+mod body_llm;
+mod body_patch;
+mod body_spawn;
 mod body_step;
 pub mod interrupt;
 pub mod metrics;
@@ -11,6 +15,7 @@ pub mod ownership;
 pub mod replay;
 mod scheduler;
 pub mod step;
+mod step_llm;
 pub mod versions;
 
 use std::collections::HashMap;

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use crate::engine::bindings::context::{self, LogLevel, RunInfo, Scope, StateError, StepFailure};
+use crate::engine::bindings::context::{
+    self, Answer, LlmError, LlmRequest, LlmResponse, LogLevel, Prompt, RunInfo, Scope,
+    SpawnOptions, StateError, StepFailure, WaitError,
+};
 use crate::engine::bindings::types as wit;
 use crate::engine::limits::{Deadline, LimitExceeded, LimitKind, Limits};
 use crate::engine::output::Stream;
@@ -85,6 +88,39 @@ impl context::Host for StepState {
     }
     async fn emit(&mut self, _kind: String, _data: String) -> wasmtime::Result<()> {
         Err(body_only("emit"))
+    }
+    async fn wait_for_user(
+        &mut self,
+        _prompt: Prompt,
+    ) -> wasmtime::Result<Result<Answer, WaitError>> {
+        Err(body_only("wait_for_user"))
+    }
+    async fn wait_for_event(
+        &mut self,
+        _name: String,
+        _timeout_ms: Option<u64>,
+    ) -> wasmtime::Result<Result<String, WaitError>> {
+        Err(body_only("wait_for_event"))
+    }
+    async fn llm(
+        &mut self,
+        request: LlmRequest,
+    ) -> wasmtime::Result<Result<LlmResponse, LlmError>> {
+        super::step_llm::llm(self, request).await
+    }
+    async fn spawn(
+        &mut self,
+        _name: String,
+        _input: String,
+        _options: SpawnOptions,
+    ) -> wasmtime::Result<u32> {
+        Err(body_only("spawn"))
+    }
+    async fn join(&mut self, _handle: u32) -> wasmtime::Result<Result<String, StepFailure>> {
+        Err(body_only("join"))
+    }
+    async fn patched(&mut self, _change_id: String) -> wasmtime::Result<bool> {
+        Err(body_only("patched"))
     }
     async fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
         if level == LogLevel::Error
