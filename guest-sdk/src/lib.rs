@@ -92,6 +92,7 @@ pub mod log;
 mod registry;
 mod state;
 mod step;
+mod versioning;
 mod workflow;
 
 /// Makes a function a step: a unit of side-effecting work the body runs

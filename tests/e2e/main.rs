@@ -13,3 +13,4 @@ mod limits;
 mod ownership;
 mod replay;
 mod retries;
+mod versions;

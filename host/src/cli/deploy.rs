@@ -26,9 +26,18 @@ pub struct DeployArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct VersionsArgs {
+    #[command(subcommand)]
+    command: Option<VersionsCommand>,
     /// Only versions exporting this workflow.
     workflow: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum VersionsCommand {
+    /// Delete the versions no run holds and no workflow has active.
+    Gc,
 }
 
 pub async fn deploy(env: &Env, a: DeployArgs) -> Result<ExitKind, Exit> {
@@ -47,6 +56,7 @@ pub async fn deploy(env: &Env, a: DeployArgs) -> Result<ExitKind, Exit> {
     let opts = DeployOptions {
         allow_http: a.allow_http,
         strict: a.strict,
+        pin: a.pin,
     };
     let result = rt.deploy(bytes, &opts).await;
     rt.stop().await;
@@ -80,7 +90,10 @@ pub async fn deploy(env: &Env, a: DeployArgs) -> Result<ExitKind, Exit> {
     Ok(ExitKind::Success)
 }
 
-pub fn versions(env: &Env, a: VersionsArgs) -> Result<ExitKind, Exit> {
+pub async fn versions(env: &Env, a: VersionsArgs) -> Result<ExitKind, Exit> {
+    if let Some(VersionsCommand::Gc) = a.command {
+        return gc(env).await;
+    }
     let store = env.store()?;
     let mut versions = store.versions()?;
     if let Some(w) = &a.workflow {
@@ -105,14 +118,44 @@ pub fn versions(env: &Env, a: VersionsArgs) -> Result<ExitKind, Exit> {
         } else {
             format!("  active for {}", v.active_for.join(", "))
         };
+        let flags = match (v.pin, v.strict) {
+            (true, true) => "  [pin, strict]",
+            (true, false) => "  [pin]",
+            (false, true) => "  [strict]",
+            (false, false) => "",
+        };
         println!(
-            "{}  {}  runs {:>4}  workflows {}{}",
+            "{}  {}  runs {:>4}  workflows {}{}{}",
             &v.sha[..12],
             time(v.deployed_at),
             v.runs,
             v.workflows.join(", "),
-            active
+            active,
+            flags
         );
+    }
+    Ok(ExitKind::Success)
+}
+
+async fn gc(env: &Env) -> Result<ExitKind, Exit> {
+    let store = env.store()?;
+    let removed = match store.write(cairn::journal::WriteOp::GcVersions).await? {
+        cairn::journal::WriteOutcome::Removed(r) => r,
+        other => {
+            return Err(Exit::new(
+                ExitKind::Failure,
+                format!("gc answered {other:?}"),
+            ));
+        }
+    };
+    if env.json {
+        print_json(&json!({ "removed": removed }));
+    } else if removed.is_empty() {
+        println!("nothing to remove: every version holds runs or is active");
+    } else {
+        for sha in &removed {
+            println!("removed {}", &sha[..12]);
+        }
     }
     Ok(ExitKind::Success)
 }

@@ -8,6 +8,7 @@ mod format;
 mod quickstart;
 mod run;
 pub mod runs;
+mod upgrade;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +52,11 @@ enum Command {
     Run(run::RunArgs),
     /// List runs, or show or watch one.
     Runs(runs::RunsArgs),
+    /// Move a run to another version after a replay check.
+    Upgrade(upgrade::UpgradeArgs),
+    /// Replay a run's journal against its version or a file, without side
+    /// effects; exit 0 when clean, 1 when divergent.
+    Replay(upgrade::ReplayArgs),
     /// Cancel a run; steps pending are not retried.
     Cancel {
         /// The run id.
@@ -133,7 +139,9 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
     };
     match cli.command {
         Command::Deploy(a) => deploy::deploy(&env, a).await,
-        Command::Versions(a) => deploy::versions(&env, a),
+        Command::Versions(a) => deploy::versions(&env, a).await,
+        Command::Upgrade(a) => upgrade::upgrade(&env, a).await,
+        Command::Replay(a) => upgrade::replay(&env, a).await,
         Command::Run(a) => run::run(&env, a).await,
         Command::Runs(a) => runs::runs(&env, a).await,
         Command::Cancel { run } => run::cancel(&env, &run).await,

@@ -231,6 +231,7 @@ pub fn describe_entry(e: &JournalEntry) -> String {
         EntryKind::Event => format!("event {} → {value}", e.name),
         EntryKind::Llm => format!("llm {} → {value}", e.name),
         EntryKind::Patched => format!("patched {} → {value}", e.name),
+        EntryKind::Moved => format!("moved to another version {value}"),
     };
     format!("#{:<3} {at}  {what}", e.seq)
 }

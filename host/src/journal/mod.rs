@@ -126,6 +126,24 @@ pub enum WriteOp {
         workflows: Vec<String>,
         activate: bool,
     },
+    /// Moves a run to another version if it is still on `from` and owned by
+    /// nobody or by `owner`; journals the move.
+    MoveRun {
+        run_id: String,
+        owner: String,
+        from: String,
+        to: String,
+        forced: bool,
+        at: UnixMs,
+    },
+    /// Notes that a run was checked against `version` and stays where it is.
+    MarkChecked {
+        run_id: String,
+        version: String,
+        events: Vec<NewEvent>,
+    },
+    /// Deletes versions no run holds and no workflow has active.
+    GcVersions,
     /// Caches a compiled artefact.
     PutCompiled {
         sha: String,
@@ -148,6 +166,10 @@ pub enum WriteOutcome {
     Deployed {
         new: bool,
     },
+    /// `MoveRun`: whether the run moved.
+    Moved(bool),
+    /// `GcVersions`: the versions deleted.
+    Removed(Vec<String>),
 }
 
 /// A queued write; resolves once it is committed (or failed).

@@ -125,6 +125,9 @@ pub struct RunRecord {
     pub activations: u32,
     /// Seed of the body's deterministic randomness.
     pub seed: u64,
+    /// The newest version this run was checked against for a move and
+    /// found not to replay cleanly on (so it is not checked again).
+    pub checked_version: Option<String>,
 }
 
 /// The kind of a journal entry; part of its replay key.
@@ -152,11 +155,13 @@ pub enum EntryKind {
     Llm,
     /// A `patched()` marker and the branch taken.
     Patched,
+    /// The run moved to another version; not a replay key of its own.
+    Moved,
 }
 
 impl EntryKind {
     /// Every kind.
-    pub const ALL: [EntryKind; 13] = [
+    pub const ALL: [EntryKind; 14] = [
         EntryKind::Step,
         EntryKind::StepAttempt,
         EntryKind::Sleep,
@@ -170,6 +175,7 @@ impl EntryKind {
         EntryKind::Event,
         EntryKind::Llm,
         EntryKind::Patched,
+        EntryKind::Moved,
     ];
 
     /// The name used on disk and in `runs show`.
@@ -188,6 +194,7 @@ impl EntryKind {
             EntryKind::Event => "event",
             EntryKind::Llm => "llm",
             EntryKind::Patched => "patched",
+            EntryKind::Moved => "moved",
         }
     }
 
@@ -292,6 +299,8 @@ pub struct VersionRecord {
     pub allow_http: Vec<String>,
     /// Divergence fails runs of this version instead of being recorded.
     pub strict: bool,
+    /// Deployed with `--pin`: runs on older versions do not move to it.
+    pub pin: bool,
 }
 
 /// A version as `cairn versions` lists it.
@@ -306,6 +315,7 @@ pub struct VersionSummary {
     pub runs: u64,
     pub allow_http: Vec<String>,
     pub strict: bool,
+    pub pin: bool,
 }
 
 /// A worker process as recorded for ownership checks.

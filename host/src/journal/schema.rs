@@ -95,6 +95,11 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_at  INTEGER NOT NULL
     );
     "#,
+    // 2: versions and hot swap.
+    r#"
+    ALTER TABLE versions ADD COLUMN pin INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN checked_version TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ use super::{
 };
 
 const RUN_COLUMNS: &str = "id, workflow, version, status, input, output, error, session_id,
-    created_at, updated_at, wake_at, owner, activations, seed";
+    created_at, updated_at, wake_at, owner, activations, seed, checked_version";
 
 fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
     let status: String = r.get(3)?;
@@ -39,6 +39,7 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> 
         owner: r.get(11)?,
         activations: r.get(12)?,
         seed: seed as u64,
+        checked_version: r.get(14)?,
     }))
 }
 
@@ -230,7 +231,7 @@ pub(super) fn state_value(conn: &Connection, key: &StateKey) -> Result<Option<St
 pub(super) fn version(conn: &Connection, sha: &str) -> Result<Option<VersionRecord>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT sha, bytes, manifest, deployed_at, allow_http, strict FROM versions
+            "SELECT sha, bytes, manifest, deployed_at, allow_http, strict, pin FROM versions
              WHERE sha = ?1",
         )?
         .query_row([sha], |r| {
@@ -241,10 +242,11 @@ pub(super) fn version(conn: &Connection, sha: &str) -> Result<Option<VersionReco
                 r.get::<_, i64>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, bool>(5)?,
+                r.get::<_, bool>(6)?,
             ))
         })
         .optional()?;
-    let Some((sha, bytes, manifest, deployed_at, allow_http, strict)) = row else {
+    let Some((sha, bytes, manifest, deployed_at, allow_http, strict, pin)) = row else {
         return Ok(None);
     };
     Ok(Some(VersionRecord {
@@ -255,12 +257,13 @@ pub(super) fn version(conn: &Connection, sha: &str) -> Result<Option<VersionReco
         allow_http: serde_json::from_str(&allow_http)
             .map_err(|e| StoreError::Corrupt(format!("allow_http: {e}")))?,
         strict,
+        pin,
     }))
 }
 
 pub(super) fn versions(conn: &Connection) -> Result<Vec<VersionSummary>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT v.sha, v.manifest, v.deployed_at, v.allow_http, v.strict,
+        "SELECT v.sha, v.manifest, v.deployed_at, v.allow_http, v.strict, v.pin,
                 (SELECT count(*) FROM runs r WHERE r.version = v.sha),
                 (SELECT group_concat(w.name, char(10)) FROM workflows w WHERE w.active_version = v.sha)
          FROM versions v ORDER BY v.deployed_at DESC, v.sha",
@@ -272,13 +275,14 @@ pub(super) fn versions(conn: &Connection) -> Result<Vec<VersionSummary>, StoreEr
             r.get::<_, i64>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, bool>(4)?,
-            r.get::<_, i64>(5)?,
-            r.get::<_, Option<String>>(6)?,
+            r.get::<_, bool>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (sha, manifest, deployed_at, allow_http, strict, runs, active) = row?;
+        let (sha, manifest, deployed_at, allow_http, strict, pin, runs, active) = row?;
         let manifest: serde_json::Value = serde_json::from_str(&manifest)
             .map_err(|e| StoreError::Corrupt(format!("manifest: {e}")))?;
         let workflows = manifest["workflows"]
@@ -301,6 +305,7 @@ pub(super) fn versions(conn: &Connection) -> Result<Vec<VersionSummary>, StoreEr
             runs: runs as u64,
             allow_http: serde_json::from_str(&allow_http).unwrap_or_default(),
             strict,
+            pin,
         });
     }
     Ok(out)

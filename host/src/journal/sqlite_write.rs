@@ -180,8 +180,9 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             activate,
         } => {
             let inserted = conn.execute(
-                "INSERT OR IGNORE INTO versions (sha, bytes, manifest, deployed_at, allow_http, strict)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO versions
+                     (sha, bytes, manifest, deployed_at, allow_http, strict, pin)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     version.sha,
                     version.bytes,
@@ -189,6 +190,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                     version.deployed_at,
                     serde_json::to_string(&version.allow_http).expect("strings serialize"),
                     version.strict,
+                    version.pin,
                 ],
             )?;
             if activate {
@@ -201,6 +203,84 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                 }
             }
             Ok(WriteOutcome::Deployed { new: inserted == 1 })
+        }
+        WriteOp::MoveRun {
+            run_id,
+            owner,
+            from,
+            to,
+            forced,
+            at,
+        } => {
+            let changed = conn.execute(
+                "UPDATE runs SET version = ?3, checked_version = NULL, updated_at = ?5
+                 WHERE id = ?1 AND version = ?2 AND (owner IS NULL OR owner = ?4)
+                   AND status NOT IN ('completed', 'failed', 'cancelled', 'diverged')",
+                params![run_id, from, to, owner, at],
+            )?;
+            if changed == 0 {
+                return Ok(WriteOutcome::Moved(false));
+            }
+            let seq: i64 = conn.query_row(
+                "SELECT coalesce(max(seq) + 1, 0) FROM journal WHERE run_id = ?1",
+                [&run_id],
+                |r| r.get(0),
+            )?;
+            let value = serde_json::json!({"from": from, "to": to, "forced": forced});
+            insert_entry(
+                conn,
+                &run_id,
+                &NewEntry {
+                    entry: super::JournalEntry {
+                        seq: seq as u32,
+                        kind: super::EntryKind::Moved,
+                        name: "version".into(),
+                        occurrence: 0,
+                        input_hash: None,
+                        ok: true,
+                        value: Some(value.to_string()),
+                        created_at: at,
+                    },
+                    effect: None,
+                },
+            )?;
+            insert_events(
+                conn,
+                &run_id,
+                &[NewEvent {
+                    at,
+                    kind: "version".into(),
+                    data: serde_json::json!({"moved": true, "from": from, "to": to, "forced": forced}),
+                }],
+            )?;
+            Ok(WriteOutcome::Moved(true))
+        }
+        WriteOp::MarkChecked {
+            run_id,
+            version,
+            events,
+        } => {
+            conn.execute(
+                "UPDATE runs SET checked_version = ?2 WHERE id = ?1",
+                params![run_id, version],
+            )?;
+            insert_events(conn, &run_id, &events)?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::GcVersions => {
+            let mut stmt = conn.prepare(
+                "SELECT sha FROM versions
+                 WHERE sha NOT IN (SELECT version FROM runs)
+                   AND sha NOT IN (SELECT active_version FROM workflows)",
+            )?;
+            let shas: Vec<String> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for sha in &shas {
+                conn.execute("DELETE FROM compiled WHERE sha = ?1", [sha])?;
+                conn.execute("DELETE FROM versions WHERE sha = ?1", [sha])?;
+            }
+            Ok(WriteOutcome::Removed(shas))
         }
         WriteOp::PutCompiled {
             sha,

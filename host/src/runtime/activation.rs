@@ -68,6 +68,7 @@ impl Runtime {
         run: RunRecord,
         active: Arc<super::ActiveRun>,
     ) -> Outcome {
+        let run = self.maybe_move(run).await;
         let version = match self.versions.get(&*self.store, &run.version).await {
             Ok(v) => v,
             Err(e) => {
@@ -90,7 +91,14 @@ impl Runtime {
         };
         tracing::debug!(entries = entries.len(), "activation starts");
         let log = ReplayLog::new(entries);
-        let state = BodyState::new(self.clone(), run.clone(), version.clone(), log, active);
+        let state = BodyState::new(
+            self.clone(),
+            run.clone(),
+            version.clone(),
+            log,
+            active,
+            false,
+        );
         let mut store = self.engine.store(state);
         let result = async {
             let instance = version.body.instantiate_async(&mut store).await?;
@@ -206,6 +214,9 @@ fn interrupted(i: Interrupt) -> Outcome {
         Interrupt::Cancelled => Outcome::Cancelled,
         Interrupt::Diverged(message) => Outcome::Diverged { message },
         Interrupt::Fenced(reason) | Interrupt::Store(reason) => Outcome::Lost { reason },
+        Interrupt::DryFrontier | Interrupt::DryDiverged(_) => Outcome::Lost {
+            reason: "a dry replay ended a live activation".into(),
+        },
     }
 }
 

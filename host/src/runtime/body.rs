@@ -48,6 +48,9 @@ pub struct BodyCx {
     /// so progress reporting costs no commit of its own.
     events: Vec<NewEvent>,
     went_live: bool,
+    /// A dry replay: answer only from the journal, write nothing, wait for
+    /// nothing, and stop where the journal ends or disagrees.
+    pub dry: bool,
     /// When the activation began; cleared at the first host call.
     started: Option<std::time::Instant>,
 }
@@ -60,6 +63,7 @@ impl BodyState {
         version: Arc<LoadedVersion>,
         log: ReplayLog,
         active: Arc<ActiveRun>,
+        dry: bool,
     ) -> BodyState {
         let clock = LogicalClock::new(run.created_at);
         let limits = rt.config.limits;
@@ -79,7 +83,8 @@ impl BodyState {
                 panic: None,
                 pending: Vec::new(),
                 events: Vec::new(),
-                started: Some(std::time::Instant::now()),
+                dry,
+                started: (!dry).then(std::time::Instant::now),
             },
         }
     }
@@ -230,15 +235,11 @@ impl BodyCx {
                 Ok(Some(e))
             }
             None => {
-                if self.log.replaying() {
-                    let left = self.log.unconsumed_keys(3).join(", ");
-                    self.diverged(Divergence {
-                        key: key.clone(),
-                        message: format!(
-                            "the body asked for {key}, which the journal does not hold, \
-                             while recorded entries were not asked for: {left}"
-                        ),
-                    })?;
+                if let Some(first_left) = self.log.first_unconsumed() {
+                    self.diverged(Divergence::unexpected(key, &first_left))?;
+                }
+                if self.dry {
+                    return Err(Interrupt::DryFrontier.trap());
                 }
                 if !self.went_live {
                     self.went_live = true;
@@ -250,7 +251,10 @@ impl BodyCx {
     }
 
     fn diverged(&mut self, d: Divergence) -> wasmtime::Result<()> {
-        tracing::warn!(run = %self.run.id, "{}", d.message);
+        if self.dry {
+            return Err(Interrupt::DryDiverged(d).trap());
+        }
+        tracing::info!(run = %self.run.id, "{}", d.message);
         self.event(
             "divergence",
             json!({"kind": d.key.kind.as_str(), "name": d.key.name,
@@ -278,6 +282,9 @@ impl BodyCx {
     /// Waits until `at` (real time): in memory when it is close, else by
     /// suspending the run.
     pub async fn wait_until(&mut self, at: i64) -> wasmtime::Result<()> {
+        if self.dry {
+            return Ok(());
+        }
         let remaining = at - crate::clock::now_ms();
         if remaining <= 0 {
             return Ok(());

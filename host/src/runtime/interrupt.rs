@@ -27,6 +27,13 @@ pub enum Interrupt {
     /// The journal could not be written.
     #[error("journal write failed: {0}")]
     Store(String),
+    /// A dry replay (the side-effect-free check before a move) reached the
+    /// end of the journal with everything matched.
+    #[error("the dry replay reached the end of the journal")]
+    DryFrontier,
+    /// A dry replay found the journal and the code disagree.
+    #[error("{}", .0.message)]
+    DryDiverged(super::replay::Divergence),
 }
 
 impl Interrupt {

@@ -16,6 +16,7 @@ pub mod replay;
 mod scheduler;
 pub mod step;
 mod step_llm;
+pub mod upgrade;
 pub mod versions;
 
 use std::collections::HashMap;
@@ -31,6 +32,7 @@ use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp,
 
 pub use activation::Outcome;
 pub use ownership::WorkerIdentity;
+pub use upgrade::{Check, UpgradeError, UpgradeReport};
 pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};
 
 /// A run this process is executing: lets `cancel` reach it.

@@ -26,11 +26,47 @@ impl std::fmt::Display for Key {
     }
 }
 
-/// A recorded entry whose input differs from what the body passes now.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a replay stopped matching the journal.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Divergence {
+    /// The key at issue (what the body asked for, or the first entry it
+    /// never asked for).
+    #[serde(skip)]
     pub key: Key,
+    /// What the journal holds there.
+    pub expected: String,
+    /// What the code did instead.
+    pub found: String,
+    /// Both, in a sentence.
     pub message: String,
+}
+
+impl Divergence {
+    /// The body asked for `key`, which the journal does not hold, while
+    /// `first_left` (the earliest entry not asked for) remains.
+    pub fn unexpected(key: &Key, first_left: &Key) -> Divergence {
+        Divergence {
+            key: key.clone(),
+            expected: first_left.to_string(),
+            found: key.to_string(),
+            message: format!(
+                "the journal holds {first_left} next, but the code asked for {key}, which \
+                 the journal does not hold"
+            ),
+        }
+    }
+
+    /// The body returned while `first_left` was never asked for.
+    pub fn ended(first_left: &Key) -> Divergence {
+        Divergence {
+            key: first_left.clone(),
+            expected: first_left.to_string(),
+            found: "the end of the workflow".to_string(),
+            message: format!(
+                "the workflow ended without asking for {first_left}, which the journal holds"
+            ),
+        }
+    }
 }
 
 /// The journal of one run, as the body consumes it.
@@ -62,6 +98,9 @@ impl ReplayLog {
             ..ReplayLog::default()
         };
         for e in entries {
+            if e.kind == EntryKind::Moved {
+                continue;
+            }
             if e.kind == EntryKind::StepAttempt {
                 log.attempts
                     .entry((e.name.clone(), e.occurrence))
@@ -108,15 +147,22 @@ impl ReplayLog {
         if recorded.input_hash.as_deref() == now {
             return None;
         }
+        let was = recorded.input_hash.as_deref().unwrap_or("-");
+        let now = now.unwrap_or("-");
         Some(Divergence {
             key: key.clone(),
+            expected: format!("{key} with input hash {was}"),
+            found: format!("{key} with input hash {now}"),
             message: format!(
                 "{key} was called with a different input than the journal recorded \
-                 (input hash {} now, {} recorded); the recorded outcome was used",
-                now.unwrap_or("-"),
-                recorded.input_hash.as_deref().unwrap_or("-")
+                 (input hash {now} now, {was} recorded)"
             ),
         })
+    }
+
+    /// Journaled entries the body has not asked for yet.
+    pub fn remaining(&self) -> usize {
+        self.unconsumed
     }
 
     /// True while journaled entries remain that the body has not asked for.
@@ -124,21 +170,13 @@ impl ReplayLog {
         self.unconsumed > 0
     }
 
-    /// The first few journaled keys not consumed, for divergence messages.
-    pub fn unconsumed_keys(&self, n: usize) -> Vec<String> {
-        let mut left: Vec<&JournalEntry> = self.recorded.values().collect();
-        left.sort_by_key(|e| e.seq);
-        left.iter()
-            .take(n)
-            .map(|e| {
-                Key {
-                    kind: e.kind,
-                    name: e.name.clone(),
-                    occurrence: e.occurrence,
-                }
-                .to_string()
-            })
-            .collect()
+    /// The earliest journaled key the body has not asked for.
+    pub fn first_unconsumed(&self) -> Option<Key> {
+        self.recorded.values().min_by_key(|e| e.seq).map(|e| Key {
+            kind: e.kind,
+            name: e.name.clone(),
+            occurrence: e.occurrence,
+        })
     }
 
     /// Failed attempts recorded for a step occurrence.

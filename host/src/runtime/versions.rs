@@ -118,6 +118,8 @@ pub struct LoadedVersion {
     pub manifest: Manifest,
     pub allow_http: Vec<String>,
     pub strict: bool,
+    /// Deployed with `--pin`: runs on older versions do not move to it.
+    pub pin: bool,
     pub body: WorkflowPre<BodyState>,
     pub step: WorkflowPre<StepState>,
     steps: HashMap<String, RetryPolicy>,
@@ -166,7 +168,10 @@ pub struct DeployReport {
 #[derive(Debug, Clone, Default)]
 pub struct DeployOptions {
     pub allow_http: Vec<String>,
+    /// Divergence fails runs of this version.
     pub strict: bool,
+    /// Runs in flight on older versions stay there.
+    pub pin: bool,
 }
 
 impl Versions {
@@ -253,10 +258,52 @@ impl Versions {
             manifest,
             allow_http: record.allow_http.clone(),
             strict: record.strict,
+            pin: record.pin,
             body,
             step,
             steps,
         })
+    }
+
+    /// Compiles and links `bytes` and reads its manifest, without storing
+    /// anything: what `deploy` checks, and what `cairn replay --with` runs.
+    pub async fn load_bytes(&self, bytes: Vec<u8>) -> Result<LoadedVersion, VersionError> {
+        self.load_unstored(&bytes, &DeployOptions::default())
+            .await
+            .map(|(v, _)| v)
+    }
+
+    async fn load_unstored(
+        &self,
+        bytes: &[u8],
+        opts: &DeployOptions,
+    ) -> Result<(LoadedVersion, wasmtime::component::Component), VersionError> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let component = self.engine.compile(bytes)?;
+        // Link first: a component of another world fails here, with the
+        // missing or mismatched export named.
+        let record = VersionRecord {
+            sha,
+            bytes: Vec::new(),
+            manifest: String::new(),
+            deployed_at: crate::clock::now_ms(),
+            allow_http: opts.allow_http.clone(),
+            strict: opts.strict,
+            pin: opts.pin,
+        };
+        let placeholder = Manifest {
+            sdk_version: String::new(),
+            workflows: Vec::new(),
+            steps: Vec::new(),
+        };
+        let linked = self.link(&record, component.clone(), placeholder)?;
+        let manifest = super::step::describe(&self.engine, &linked)
+            .await
+            .map_err(VersionError::Describe)?;
+        if manifest.workflows.is_empty() {
+            return Err(VersionError::NoWorkflows);
+        }
+        Ok((self.link(&record, component.clone(), manifest)?, component))
     }
 
     /// Validates `bytes`, reads its manifest, stores it and makes it active.
@@ -266,36 +313,26 @@ impl Versions {
         bytes: Vec<u8>,
         opts: &DeployOptions,
     ) -> Result<DeployReport, VersionError> {
-        let sha = hex::encode(Sha256::digest(&bytes));
-        let component = self.engine.compile(&bytes)?;
-        // Link first: a component of another world fails here, with the
-        // missing or mismatched export named.
-        let mut probe = VersionRecord {
+        let (loaded, component) = self.load_unstored(&bytes, opts).await?;
+        let sha = loaded.sha.clone();
+        let workflows: Vec<String> = loaded
+            .manifest
+            .workflows
+            .iter()
+            .map(|w| w.name.clone())
+            .collect();
+        let record = VersionRecord {
             sha: sha.clone(),
-            bytes: Vec::new(),
-            manifest: String::new(),
+            bytes,
+            manifest: serde_json::to_string(&loaded.manifest).expect("manifest serializes"),
             deployed_at: crate::clock::now_ms(),
             allow_http: opts.allow_http.clone(),
             strict: opts.strict,
+            pin: opts.pin,
         };
-        let placeholder = Manifest {
-            sdk_version: String::new(),
-            workflows: Vec::new(),
-            steps: Vec::new(),
-        };
-        let linked = self.link(&probe, component.clone(), placeholder)?;
-        let manifest = super::step::describe(&self.engine, &linked)
-            .await
-            .map_err(VersionError::Describe)?;
-        if manifest.workflows.is_empty() {
-            return Err(VersionError::NoWorkflows);
-        }
-        let workflows: Vec<String> = manifest.workflows.iter().map(|w| w.name.clone()).collect();
-        probe.manifest = serde_json::to_string(&manifest).expect("manifest serializes");
-        probe.bytes = bytes;
         let outcome = store
             .write(WriteOp::Deploy {
-                version: probe,
+                version: record,
                 workflows: workflows.clone(),
                 activate: true,
             })
@@ -315,7 +352,12 @@ impl Versions {
         Ok(DeployReport {
             version: sha,
             new: outcome == WriteOutcome::Deployed { new: true },
-            steps: manifest.steps.iter().map(|s| s.name.clone()).collect(),
+            steps: loaded
+                .manifest
+                .steps
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             workflows,
             allow_http: stored.allow_http,
         })

@@ -1,0 +1,326 @@
+//! Moving runs between versions: the side-effect-free replay check, the
+//! automatic move at activation, `cairn upgrade` and `cairn replay`.
+//!
+//! A run is *clean* on a version when that version's body, replayed
+//! against the run's journal, consumes every journaled entry — each matched
+//! by key and input hash — before it asks for anything the journal does not
+//! hold (or returns). Only a clean run moves; the rest finish where they are.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::engine::limits::LimitExceeded;
+use crate::journal::{NewEvent, RunRecord, StoreError, WriteOp, WriteOutcome};
+
+use super::Runtime;
+use super::body::BodyState;
+use super::interrupt::Interrupt;
+use super::replay::{Divergence, ReplayLog};
+use super::step::trap_message;
+use super::versions::{LoadedVersion, VersionError};
+
+/// The result of replaying a run's journal against a version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+pub enum Check {
+    /// Every entry matched.
+    Clean {
+        /// Journal entries replayed.
+        entries: usize,
+        /// The body returned during the replay (the run would complete).
+        completed: bool,
+    },
+    /// The first place code and journal disagree.
+    Divergent(Divergence),
+    /// The replay itself failed (the body trapped or hit a limit).
+    Failed { message: String },
+}
+
+impl Check {
+    /// True when the run may move.
+    pub fn is_clean(&self) -> bool {
+        matches!(self, Check::Clean { .. })
+    }
+
+    /// One line for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Clean { entries, completed } => format!(
+                "clean: all {entries} journal entries replay{}",
+                if *completed {
+                    ", and the workflow completes"
+                } else {
+                    ""
+                }
+            ),
+            Check::Divergent(d) => format!(
+                "divergent at {}: expected {}, found {}",
+                d.key, d.expected, d.found
+            ),
+            Check::Failed { message } => format!("the replay failed: {message}"),
+        }
+    }
+}
+
+/// Why an upgrade or replay could not be attempted.
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("no run with id `{0}`")]
+    UnknownRun(String),
+    #[error("no deployed version matches `{0}`")]
+    UnknownVersion(String),
+    #[error("`{0}` matches more than one version; give more of the sha")]
+    AmbiguousVersion(String),
+    #[error("run {0} already ended ({1}); there is nothing to move")]
+    Ended(String, String),
+    #[error("version {version} does not export workflow `{workflow}`")]
+    NoSuchWorkflow { version: String, workflow: String },
+    #[error("run {0} is being executed by a live worker; try again when it suspends")]
+    Busy(String),
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What `cairn upgrade` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpgradeReport {
+    pub run_id: String,
+    pub from: String,
+    pub to: String,
+    pub check: Check,
+    pub moved: bool,
+    pub forced: bool,
+}
+
+impl Runtime {
+    /// Replays `run`'s journal against `version` without side effects.
+    pub async fn dry_check(
+        self: &Arc<Self>,
+        run: &RunRecord,
+        version: Arc<LoadedVersion>,
+    ) -> Check {
+        if !version
+            .manifest
+            .workflows
+            .iter()
+            .any(|w| w.name == run.workflow)
+        {
+            return Check::Failed {
+                message: format!("the version does not export workflow `{}`", run.workflow),
+            };
+        }
+        let entries = match self.store.journal(&run.id) {
+            Ok(e) => e,
+            Err(e) => {
+                return Check::Failed {
+                    message: e.to_string(),
+                };
+            }
+        };
+        let log = ReplayLog::new(entries);
+        let total = log.remaining();
+        let active = Arc::new(super::ActiveRun::default());
+        let state = BodyState::new(
+            self.clone(),
+            run.clone(),
+            version.clone(),
+            log,
+            active,
+            true,
+        );
+        let mut store = self.engine.store(state);
+        let result = async {
+            let instance = version.body.instantiate_async(&mut store).await?;
+            instance
+                .call_run(&mut store, &run.workflow, &run.input)
+                .await
+        }
+        .await;
+        let state = store.into_data();
+        match result {
+            Ok(_) => match state.cx.log.first_unconsumed() {
+                Some(left) => Check::Divergent(Divergence::ended(&left)),
+                None => Check::Clean {
+                    entries: total,
+                    completed: true,
+                },
+            },
+            Err(trap) => match trap.downcast_ref::<Interrupt>() {
+                Some(Interrupt::DryFrontier) => Check::Clean {
+                    entries: total,
+                    completed: false,
+                },
+                Some(Interrupt::DryDiverged(d)) => Check::Divergent(d.clone()),
+                _ => Check::Failed {
+                    message: match trap.downcast_ref::<LimitExceeded>() {
+                        Some(l) => l.message.clone(),
+                        None => match &state.cx.panic {
+                            Some(p) => format!("the body panicked: {p}"),
+                            None => trap_message(&trap),
+                        },
+                    },
+                },
+            },
+        }
+    }
+
+    /// At activation: if the run's workflow has a newer active version that
+    /// was not deployed with `--pin`, check the run against it and move it
+    /// when clean. Returns the run as it now stands.
+    pub async fn maybe_move(self: &Arc<Self>, run: RunRecord) -> RunRecord {
+        let Ok(Some(active)) = self.store.active_version(&run.workflow) else {
+            return run;
+        };
+        if active == run.version || run.checked_version.as_deref() == Some(active.as_str()) {
+            return run;
+        }
+        let target = match self.versions.get(&*self.store, &active).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, "the active version cannot be loaded; not moving");
+                return run;
+            }
+        };
+        if target.pin {
+            return run;
+        }
+        let check = self.dry_check(&run, target).await;
+        tracing::info!(run = %run.id, to = %short(&active), check = %check.describe(), "move check");
+        if check.is_clean() {
+            match self.move_run(&run, &active, false).await {
+                Ok(true) => return self.store.run(&run.id).ok().flatten().unwrap_or(run),
+                Ok(false) => return run,
+                Err(e) => {
+                    tracing::warn!(error = %e, "moving the run failed");
+                    return run;
+                }
+            }
+        }
+        let event = NewEvent {
+            at: crate::clock::now_ms(),
+            kind: "version".into(),
+            data: json!({
+                "moved": false,
+                "from": run.version,
+                "to": active,
+                "reason": check.describe(),
+                "check": check,
+            }),
+        };
+        let _ = self
+            .store
+            .write(WriteOp::MarkChecked {
+                run_id: run.id.clone(),
+                version: active,
+                events: vec![event],
+            })
+            .await;
+        run
+    }
+
+    async fn move_run(&self, run: &RunRecord, to: &str, forced: bool) -> Result<bool, StoreError> {
+        let out = self
+            .store
+            .write(WriteOp::MoveRun {
+                run_id: run.id.clone(),
+                owner: self.worker.id.clone(),
+                from: run.version.clone(),
+                to: to.to_string(),
+                forced,
+                at: crate::clock::now_ms(),
+            })
+            .await?;
+        Ok(out == WriteOutcome::Moved(true))
+    }
+
+    /// Finds a deployed version by sha or unique prefix.
+    pub fn find_version(&self, prefix: &str) -> Result<String, UpgradeError> {
+        let matches: Vec<String> = self
+            .store
+            .versions()?
+            .into_iter()
+            .map(|v| v.sha)
+            .filter(|s| s.starts_with(prefix))
+            .collect();
+        match matches.len() {
+            0 => Err(UpgradeError::UnknownVersion(prefix.to_string())),
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            _ => Err(UpgradeError::AmbiguousVersion(prefix.to_string())),
+        }
+    }
+
+    /// `cairn upgrade RUN --to VERSION [--dry-run] [--force]`.
+    pub async fn upgrade(
+        self: &Arc<Self>,
+        run_id: &str,
+        to: &str,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<UpgradeReport, UpgradeError> {
+        let run = self
+            .store
+            .run(run_id)?
+            .ok_or_else(|| UpgradeError::UnknownRun(run_id.to_string()))?;
+        if run.status.is_terminal() {
+            return Err(UpgradeError::Ended(run.id, run.status.to_string()));
+        }
+        let sha = self.find_version(to)?;
+        let target = self.versions.get(&*self.store, &sha).await?;
+        if !target
+            .manifest
+            .workflows
+            .iter()
+            .any(|w| w.name == run.workflow)
+        {
+            return Err(UpgradeError::NoSuchWorkflow {
+                version: short(&sha).to_string(),
+                workflow: run.workflow.clone(),
+            });
+        }
+        let check = self.dry_check(&run, target).await;
+        let mut moved = false;
+        if !dry_run && sha != run.version && (check.is_clean() || force) {
+            moved = self
+                .move_run(&run, &sha, force && !check.is_clean())
+                .await?;
+            if !moved {
+                return Err(UpgradeError::Busy(run.id));
+            }
+        }
+        Ok(UpgradeReport {
+            run_id: run.id,
+            from: run.version,
+            to: sha,
+            forced: moved && !check.is_clean(),
+            check,
+            moved,
+        })
+    }
+
+    /// `cairn replay RUN [--with FILE]`: the check against the run's own
+    /// version, or against component bytes that need not be deployed.
+    pub async fn replay_check(
+        self: &Arc<Self>,
+        run_id: &str,
+        with: Option<Vec<u8>>,
+    ) -> Result<Check, UpgradeError> {
+        let run = self
+            .store
+            .run(run_id)?
+            .ok_or_else(|| UpgradeError::UnknownRun(run_id.to_string()))?;
+        let version = match with {
+            None => self.versions.get(&*self.store, &run.version).await?,
+            Some(bytes) => Arc::new(self.versions.load_bytes(bytes).await?),
+        };
+        Ok(self.dry_check(&run, version).await)
+    }
+}
+
+/// The first 12 hex digits of a version.
+pub fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
