@@ -24,8 +24,11 @@ pub struct Config {
     pub limits: Limits,
     pub runtime: RuntimeSettings,
     pub engine: EngineSettings,
+    pub server: ServerSettings,
     /// Per-workflow settings, by workflow name.
     pub workflows: BTreeMap<String, WorkflowSettings>,
+    /// Webhook sources, by the name in `POST /v1/webhooks/{source}`.
+    pub webhooks: BTreeMap<String, WebhookSettings>,
 }
 
 impl Default for Config {
@@ -36,7 +39,9 @@ impl Default for Config {
             limits: Limits::default(),
             runtime: RuntimeSettings::default(),
             engine: EngineSettings::default(),
+            server: ServerSettings::default(),
             workflows: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
         }
     }
 }
@@ -79,6 +84,67 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         EngineSettings { pooling: true }
+    }
+}
+
+/// The HTTP server of `cairn serve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on. Anything but loopback needs `token`.
+    pub listen: String,
+    /// Bearer token every request but webhooks must carry (env
+    /// `CAIRN_SERVER_TOKEN`). Empty means none.
+    pub token: String,
+    /// Largest JSON request body, in bytes.
+    pub max_body_bytes: u64,
+    /// Largest component a deploy may upload, in bytes.
+    pub max_component_bytes: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:7370".into(),
+            token: String::new(),
+            max_body_bytes: 1 << 20,
+            max_component_bytes: 64 << 20,
+        }
+    }
+}
+
+/// How deliveries from one webhook source are read and verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Name of the environment variable holding the signing secret; with
+    /// none configured, deliveries are not verified.
+    pub secret_env: String,
+    /// `stripe` (`t=…,v1=…` over `t.body`) or `hmac-sha256` (hex digest of
+    /// the body, optionally prefixed `sha256=`).
+    pub scheme: String,
+    /// The header carrying the signature (default `Stripe-Signature` for
+    /// `stripe`, `X-Signature-256` otherwise).
+    pub signature_header: String,
+    /// The JSON field naming the event type.
+    pub event_field: String,
+    /// The JSON field naming the delivery id (a `Webhook-Id` or
+    /// `X-Delivery-Id` header wins; without either, the body's hash).
+    pub id_field: String,
+    /// Largest age of a Stripe signature timestamp, in seconds.
+    pub tolerance_secs: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            secret_env: String::new(),
+            scheme: "hmac-sha256".into(),
+            signature_header: String::new(),
+            event_field: "type".into(),
+            id_field: "id".into(),
+            tolerance_secs: 300,
+        }
     }
 }
 

@@ -14,3 +14,4 @@ pub mod config;
 pub mod engine;
 pub mod journal;
 pub mod runtime;
+pub mod server;

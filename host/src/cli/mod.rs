@@ -67,11 +67,19 @@ enum Command {
         /// Only this run.
         run: Option<String>,
     },
-    /// Run the worker: resumes due timers and orphaned runs until stopped.
+    /// Run the worker, the HTTP API and the web page until stopped.
     Serve {
-        /// Address for the HTTP API.
-        #[arg(long, default_value = "127.0.0.1:7370")]
-        listen: String,
+        /// Address for the HTTP API (default server.listen, 127.0.0.1:7370).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Fire an event: starts every workflow subscribed to it
+    /// (`cairn emit EVENT --json DATA` also prints JSON).
+    Emit {
+        /// The event name.
+        event: String,
+        /// The payload, as JSON: each run's input.
+        data: Option<String>,
     },
     /// Build the bundled `order` example, run it on a temporary database
     /// and show what happened, step by step.
@@ -146,7 +154,8 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Runs(a) => runs::runs(&env, a).await,
         Command::Cancel { run } => run::cancel(&env, &run).await,
         Command::Resume { run } => run::resume(&env, run).await,
-        Command::Serve { listen } => run::serve(&env, &listen).await,
+        Command::Serve { listen } => run::serve(&env, listen).await,
+        Command::Emit { event, data } => run::emit(&env, &event, data).await,
         Command::Quickstart => quickstart::quickstart(&env).await,
     }
 }

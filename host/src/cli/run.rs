@@ -213,24 +213,88 @@ async fn resume_one(
     Ok(rt.activate(claimed).await)
 }
 
-pub async fn serve(env: &Env, listen: &str) -> Result<ExitKind, Exit> {
+pub async fn serve(env: &Env, listen: Option<String>) -> Result<ExitKind, Exit> {
+    let mut settings = env.config.server.clone();
+    if let Some(l) = listen {
+        settings.listen = l;
+    }
+    // Refuse a bad address or a missing token before anything starts.
+    cairn::server::check_listen(&settings)
+        .map_err(|e| Exit::new(ExitKind::Usage, e.to_string()))?;
     let rt = env.runtime().await?;
-    if !env.json {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let addr = match cairn::server::serve(rt.clone(), settings, stopped(rx.clone())).await {
+        Ok(a) => a,
+        Err(e) => {
+            rt.stop().await;
+            return Err(Exit::new(ExitKind::Usage, e.to_string()));
+        }
+    };
+    if env.json {
+        print_json(&json!({"listening": addr.to_string(), "worker": rt.worker.id}));
+    } else {
         println!(
-            "cairn worker {} serving {} (HTTP API on {listen} is not available yet); Ctrl-C stops",
-            rt.worker.id,
-            env.config.db.display()
+            "cairn serving {} on http://{addr}/ (worker {}); Ctrl-C stops",
+            env.config.db.display(),
+            rt.worker.id
         );
     }
-    let stop = async {
+    tokio::spawn(async move {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .expect("install SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
-    };
-    rt.serve(stop).await;
+        let _ = tx.send(true);
+    });
+    rt.serve(stopped(rx)).await;
     rt.stop().await;
+    Ok(ExitKind::Success)
+}
+
+pub async fn emit(env: &Env, event: &str, data: Option<String>) -> Result<ExitKind, Exit> {
+    let payload: serde_json::Value = match data {
+        None => serde_json::Value::Null,
+        Some(d) => serde_json::from_str(&d).map_err(|e| {
+            Exit::new(
+                ExitKind::Usage,
+                format!("the payload is not valid JSON: {e}"),
+            )
+        })?,
+    };
+    let rt = env.runtime().await?;
+    let started = rt.emit_event(event, &payload, true).await;
+    let ids = match started {
+        Ok(ids) => ids,
+        Err(e) => {
+            rt.stop().await;
+            return Err(Exit::new(ExitKind::Failure, e.to_string()));
+        }
+    };
+    let mut outcomes = Vec::new();
+    for id in &ids {
+        if let Some(run) = rt.store.run(id)? {
+            outcomes.push((run.workflow.clone(), rt.drive(run, false).await));
+        }
+    }
+    rt.stop().await;
+    if env.json {
+        let runs: Vec<_> = ids
+            .iter()
+            .zip(&outcomes)
+            .map(|(id, (w, o))| json!({"run_id": id, "workflow": w, "status": o.status().as_str()}))
+            .collect();
+        print_json(&json!({ "event": event, "runs": runs }));
+    } else if ids.is_empty() {
+        println!("no workflow is subscribed to `{event}`");
+    } else {
+        for (id, (w, o)) in ids.iter().zip(&outcomes) {
+            println!("started {w}: run {id} ({})", o.status());
+        }
+    }
     Ok(ExitKind::Success)
 }

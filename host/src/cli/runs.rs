@@ -68,6 +68,7 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
         workflow: a.workflow,
         session_id: a.session,
         limit: Some(a.limit),
+        before: None,
     })?;
     if env.json {
         let list: Vec<_> = runs.iter().map(run_json).collect();

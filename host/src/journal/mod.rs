@@ -144,6 +144,14 @@ pub enum WriteOp {
     },
     /// Deletes versions no run holds and no workflow has active.
     GcVersions,
+    /// Records a webhook delivery and creates its runs, unless the delivery
+    /// was seen before.
+    Delivery {
+        source: String,
+        delivery_id: String,
+        at: UnixMs,
+        runs: Vec<NewRun>,
+    },
     /// Caches a compiled artefact.
     PutCompiled {
         sha: String,
@@ -156,6 +164,18 @@ pub enum WriteOp {
 #[derive(Debug, Clone, PartialEq)]
 pub enum WriteOutcome {
     Done,
+    /// `CreateRun`: the run, and whether it existed already (same
+    /// idempotency key).
+    Created {
+        run_id: String,
+        existing: bool,
+    },
+    /// `Delivery`: false when the delivery was seen before (with the runs
+    /// it started then).
+    Delivered {
+        new: bool,
+        runs: Vec<String>,
+    },
     /// `Claim`: whether this worker now owns the run, and the run as claimed.
     Claimed(Option<Box<RunRecord>>),
     /// `Cancel`: the status the run had before.
@@ -214,6 +234,8 @@ pub trait Storage: Send + Sync + 'static {
     fn version(&self, sha: &str) -> Result<Option<VersionRecord>, StoreError>;
     fn versions(&self) -> Result<Vec<VersionSummary>, StoreError>;
     fn active_version(&self, workflow: &str) -> Result<Option<String>, StoreError>;
+    /// Every workflow with its active version and that version's manifest.
+    fn active_manifests(&self) -> Result<Vec<(String, String, String)>, StoreError>;
     fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Runs no live worker holds that are due now: pending, or sleeping with

@@ -284,6 +284,9 @@ pub struct NewRun {
     /// The worker that will execute it at once, or `None` to leave it to
     /// whichever worker looks next.
     pub owner: Option<String>,
+    /// A caller's key: creating a run with a key already used returns the
+    /// run created then instead of a new one.
+    pub idempotency_key: Option<String>,
 }
 
 /// A deployed component version.
@@ -336,4 +339,7 @@ pub struct RunFilter {
     pub workflow: Option<String>,
     pub session_id: Option<String>,
     pub limit: Option<u32>,
+    /// Only runs older than this (created_at, id): the cursor of the
+    /// previous page.
+    pub before: Option<(UnixMs, String)>,
 }

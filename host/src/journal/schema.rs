@@ -100,6 +100,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE versions ADD COLUMN pin INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE runs ADD COLUMN checked_version TEXT;
     "#,
+    // 3: the server: idempotent starts and webhook deliveries.
+    r#"
+    CREATE TABLE run_keys (
+        key     TEXT PRIMARY KEY,
+        run_id  TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE webhook_deliveries (
+        source       TEXT NOT NULL,
+        delivery_id  TEXT NOT NULL,
+        received_at  INTEGER NOT NULL,
+        runs         TEXT NOT NULL,
+        PRIMARY KEY (source, delivery_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

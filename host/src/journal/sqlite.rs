@@ -135,6 +135,9 @@ impl Storage for SqliteStore {
     fn active_version(&self, workflow: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| read::active_version(c, workflow))
     }
+    fn active_manifests(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        self.read(read::active_manifests)
+    }
     fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|c| read::compiled(c, sha, engine_hash))
     }

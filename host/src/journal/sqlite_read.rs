@@ -68,15 +68,22 @@ pub(super) fn list_runs(conn: &Connection, f: &RunFilter) -> Result<Vec<RunRecor
         "SELECT {RUN_COLUMNS} FROM runs
          WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR workflow = ?2)
            AND (?3 IS NULL OR session_id = ?3)
+           AND (?5 IS NULL OR created_at < ?5 OR (created_at = ?5 AND id < ?6))
          ORDER BY created_at DESC, id DESC LIMIT ?4"
     );
+    let (before_at, before_id) = match &f.before {
+        Some((at, id)) => (Some(*at), Some(id.as_str())),
+        None => (None, None),
+    };
     collect_runs(
         &mut conn.prepare_cached(&sql)?,
         params![
             f.status.map(|s| s.as_str()),
             f.workflow,
             f.session_id,
-            f.limit.unwrap_or(1000)
+            f.limit.unwrap_or(1000),
+            before_at,
+            before_id
         ],
     )
 }
@@ -330,4 +337,15 @@ pub(super) fn compiled(
         .prepare_cached("SELECT bytes FROM compiled WHERE sha = ?1 AND engine_hash = ?2")?
         .query_row([sha, engine_hash], |r| r.get(0))
         .optional()?)
+}
+
+pub(super) fn active_manifests(
+    conn: &Connection,
+) -> Result<Vec<(String, String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT w.name, v.sha, v.manifest FROM workflows w
+         JOIN versions v ON v.sha = w.active_version ORDER BY w.name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -12,40 +12,7 @@ use super::{
 /// Applies one op; on error the caller rolls back its savepoint.
 pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, StoreError> {
     match op {
-        WriteOp::CreateRun(run) => {
-            let status = if run.owner.is_some() {
-                RunStatus::Running
-            } else {
-                RunStatus::Pending
-            };
-            conn.prepare_cached(
-                "INSERT INTO runs (id, workflow, version, status, input, session_id, created_at,
-                                   updated_at, owner, activations, seed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(params![
-                run.id,
-                run.workflow,
-                run.version,
-                status.as_str(),
-                run.input,
-                run.session_id,
-                run.created_at,
-                run.owner,
-                u32::from(run.owner.is_some()),
-                run.seed as i64,
-            ])?;
-            insert_events(
-                conn,
-                &run.id,
-                &[NewEvent {
-                    at: run.created_at,
-                    kind: "status".into(),
-                    data: serde_json::json!({"status": status.as_str()}),
-                }],
-            )?;
-            Ok(WriteOutcome::Done)
-        }
+        WriteOp::CreateRun(run) => create_run(conn, run),
         WriteOp::Append {
             run_id,
             owner,
@@ -113,9 +80,22 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             if changed == 0 {
                 return Ok(WriteOutcome::Claimed(None));
             }
-            Ok(WriteOutcome::Claimed(
-                read_run(conn, &run_id)?.map(Box::new),
-            ))
+            let run = read_run(conn, &run_id)?;
+            if let Some(r) = &run {
+                insert_events(
+                    conn,
+                    &run_id,
+                    &[NewEvent {
+                        at: crate::clock::now_ms(),
+                        kind: "status".into(),
+                        data: serde_json::json!({
+                            "status": r.status.as_str(),
+                            "activation": r.activations,
+                        }),
+                    }],
+                )?;
+            }
+            Ok(WriteOutcome::Claimed(run.map(Box::new)))
         }
         WriteOp::Events { run_id, events } => {
             insert_events(conn, &run_id, &events)?;
@@ -282,6 +262,44 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             }
             Ok(WriteOutcome::Removed(shas))
         }
+        WriteOp::Delivery {
+            source,
+            delivery_id,
+            at,
+            runs,
+        } => {
+            let seen: Option<String> = conn
+                .query_row(
+                    "SELECT runs FROM webhook_deliveries WHERE source = ?1 AND delivery_id = ?2",
+                    params![source, delivery_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(seen) = seen {
+                let runs = serde_json::from_str(&seen).unwrap_or_default();
+                return Ok(WriteOutcome::Delivered { new: false, runs });
+            }
+            let mut ids = Vec::new();
+            for run in runs {
+                if let WriteOutcome::Created { run_id, .. } = create_run(conn, run)? {
+                    ids.push(run_id);
+                }
+            }
+            conn.execute(
+                "INSERT INTO webhook_deliveries (source, delivery_id, received_at, runs)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    source,
+                    delivery_id,
+                    at,
+                    serde_json::to_string(&ids).expect("ids")
+                ],
+            )?;
+            Ok(WriteOutcome::Delivered {
+                new: true,
+                runs: ids,
+            })
+        }
         WriteOp::PutCompiled {
             sha,
             engine_hash,
@@ -294,6 +312,58 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             Ok(WriteOutcome::Done)
         }
     }
+}
+
+fn create_run(conn: &Connection, run: super::NewRun) -> Result<WriteOutcome, StoreError> {
+    if let Some(key) = &run.idempotency_key {
+        let existing: Option<String> = conn
+            .prepare_cached("SELECT run_id FROM run_keys WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        if let Some(run_id) = existing {
+            return Ok(WriteOutcome::Created {
+                run_id,
+                existing: true,
+            });
+        }
+        conn.prepare_cached("INSERT INTO run_keys (key, run_id) VALUES (?1, ?2)")?
+            .execute(params![key, run.id])?;
+    }
+    let status = if run.owner.is_some() {
+        RunStatus::Running
+    } else {
+        RunStatus::Pending
+    };
+    conn.prepare_cached(
+        "INSERT INTO runs (id, workflow, version, status, input, session_id, created_at,
+                           updated_at, owner, activations, seed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        run.id,
+        run.workflow,
+        run.version,
+        status.as_str(),
+        run.input,
+        run.session_id,
+        run.created_at,
+        run.owner,
+        u32::from(run.owner.is_some()),
+        run.seed as i64,
+    ])?;
+    insert_events(
+        conn,
+        &run.id,
+        &[NewEvent {
+            at: run.created_at,
+            kind: "status".into(),
+            data: serde_json::json!({"status": status.as_str()}),
+        }],
+    )?;
+    Ok(WriteOutcome::Created {
+        run_id: run.id,
+        existing: false,
+    })
 }
 
 /// Refuses writes to a run this worker no longer owns or that has ended.

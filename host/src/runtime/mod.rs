@@ -16,6 +16,7 @@ pub mod replay;
 mod scheduler;
 pub mod step;
 mod step_llm;
+pub mod triggers;
 pub mod upgrade;
 pub mod versions;
 
@@ -64,6 +65,17 @@ impl ActiveRun {
             notified.await;
         }
     }
+}
+
+/// How a run is started.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Runs sharing a session id share session state.
+    pub session_id: Option<String>,
+    /// The same key returns the same run.
+    pub idempotency_key: Option<String>,
+    /// Owned by this worker (which activates it at once), or left pending.
+    pub owned: bool,
 }
 
 /// Why a run could not be started.
@@ -145,36 +157,72 @@ impl Runtime {
     }
 
     /// Creates a run of `workflow` on its active version, owned by this
-    /// worker.
+    /// worker (the caller activates it).
     pub async fn create_run(
         &self,
         workflow: &str,
         input: &str,
         session_id: Option<String>,
     ) -> Result<RunRecord, StartError> {
+        let options = StartOptions {
+            session_id,
+            idempotency_key: None,
+            owned: true,
+        };
+        Ok(self.start_run(workflow, input, options).await?.0)
+    }
+
+    /// Creates a run; with `owned: false` it is left `pending` for any
+    /// worker. Returns the run and whether it existed already (a repeated
+    /// idempotency key).
+    pub async fn start_run(
+        &self,
+        workflow: &str,
+        input: &str,
+        options: StartOptions,
+    ) -> Result<(RunRecord, bool), StartError> {
+        let new = self.new_run(workflow, input, options)?;
+        let out = self.store.write(WriteOp::CreateRun(new)).await?;
+        let WriteOutcome::Created { run_id, existing } = out else {
+            return Err(StoreError::Corrupt(format!("create answered {out:?}")).into());
+        };
+        self.wake.notify_one();
+        let run = self
+            .store
+            .run(&run_id)?
+            .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
+        Ok((run, existing))
+    }
+
+    /// A run to create, on the active version of `workflow`.
+    pub fn new_run(
+        &self,
+        workflow: &str,
+        input: &str,
+        options: StartOptions,
+    ) -> Result<NewRun, StartError> {
         serde_json::from_str::<serde_json::Value>(input)
             .map_err(|e| StartError::BadInput(e.to_string()))?;
         let version = self
             .store
             .active_version(workflow)?
             .ok_or_else(|| StartError::UnknownWorkflow(workflow.to_string()))?;
-        let id = uuid::Uuid::now_v7().to_string();
-        self.store
-            .write(WriteOp::CreateRun(NewRun {
-                id: id.clone(),
-                workflow: workflow.to_string(),
-                version,
-                input: input.to_string(),
-                session_id,
-                created_at: crate::clock::now_ms(),
-                seed: rand::random(),
-                owner: Some(self.worker.id.clone()),
-            }))
-            .await?;
-        Ok(self
-            .store
-            .run(&id)?
-            .ok_or_else(|| StoreError::NotFound(format!("run {id}")))?)
+        Ok(NewRun {
+            id: uuid::Uuid::now_v7().to_string(),
+            workflow: workflow.to_string(),
+            version,
+            input: input.to_string(),
+            session_id: options.session_id,
+            created_at: crate::clock::now_ms(),
+            seed: rand::random(),
+            owner: options.owned.then(|| self.worker.id.clone()),
+            idempotency_key: options.idempotency_key,
+        })
+    }
+
+    /// Wakes the scheduler: work may be due.
+    pub fn notify_work(&self) {
+        self.wake.notify_one();
     }
 
     /// Takes ownership of `run_id` if its owner is still `expected`.

@@ -1,0 +1,168 @@
+//! The HTTP side of `cairn serve`: a JSON API under `/v1` (documented by
+//! `/v1/openapi.json`, generated from the handlers), server-sent events per
+//! run, event and webhook triggers, and the web page.
+//!
+//! It listens on loopback by default; on any other address it refuses to
+//! start without a bearer token, and then every request but webhooks (which
+//! carry signatures) and the page's static files must present it.
+
+mod error;
+mod runs;
+pub mod signature;
+mod sse;
+mod triggers;
+mod versions;
+pub mod views;
+mod web;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::config::ServerSettings;
+use crate::runtime::Runtime;
+
+pub use error::{ApiError, ApiResult};
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub rt: Arc<Runtime>,
+    pub settings: Arc<ServerSettings>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("`{0}` is not an address to listen on (expected host:port, e.g. 127.0.0.1:7370)")]
+    BadAddress(String),
+    #[error(
+        "refusing to listen on {0} without a token: set server.token in cairn.toml or \
+         CAIRN_SERVER_TOKEN (loopback addresses need none)"
+    )]
+    TokenRequired(SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("the server stopped: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "cairn",
+    description = "The HTTP API of the cairn durable workflow host.",
+    version = "0.1.0"
+))]
+struct ApiDoc;
+
+/// The API router and its OpenAPI document.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(versions::deploy, versions::list))
+        .routes(routes!(runs::start, runs::list))
+        .routes(routes!(runs::get))
+        .routes(routes!(runs::journal))
+        .routes(routes!(runs::cancel))
+        .routes(routes!(sse::events))
+        .routes(routes!(triggers::emit))
+        .routes(routes!(triggers::webhook))
+        .with_state(state.clone())
+        .split_for_parts();
+    let doc_json = doc.clone();
+    let router = router
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc_json.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+        .merge(web::router())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            state.settings.max_component_bytes as usize,
+        ));
+    (router, doc)
+}
+
+/// Checks the bearer token, when one is configured.
+async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let token = &state.settings.token;
+    if token.is_empty() || req.uri().path().starts_with("/v1/webhooks/") {
+        return next.run(req).await;
+    }
+    let header = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // EventSource cannot set headers: the page passes the token in the query.
+    let query = req.uri().query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("token="))
+            .map(str::to_string)
+    });
+    let given = header.map(str::to_string).or(query);
+    match given {
+        Some(g) if constant_time_eq(g.as_bytes(), token.as_bytes()) => next.run(req).await,
+        Some(_) => axum::response::IntoResponse::into_response(ApiError::unauthorized(
+            "the bearer token is not valid",
+        )),
+        None => axum::response::IntoResponse::into_response(ApiError::unauthorized(
+            "this server needs a bearer token (Authorization: Bearer …)",
+        )),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Parses the listen address and applies the token rule.
+pub fn check_listen(settings: &ServerSettings) -> Result<SocketAddr, ServerError> {
+    let addr: SocketAddr = settings
+        .listen
+        .parse()
+        .map_err(|_| ServerError::BadAddress(settings.listen.clone()))?;
+    if !addr.ip().is_loopback() && settings.token.is_empty() {
+        return Err(ServerError::TokenRequired(addr));
+    }
+    Ok(addr)
+}
+
+/// Serves the API on `settings.listen` until `stop` resolves.
+pub async fn serve(
+    rt: Arc<Runtime>,
+    settings: ServerSettings,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<SocketAddr, ServerError> {
+    let addr = check_listen(&settings)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| ServerError::Bind(addr, e))?;
+    let local = listener.local_addr()?;
+    let state = AppState {
+        rt,
+        settings: Arc::new(settings),
+    };
+    let (router, _) = api(state);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(error = %e, "the HTTP server stopped");
+        }
+    });
+    Ok(local)
+}

@@ -1,0 +1,216 @@
+//! Runs: start, get, list, journal, cancel.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::journal::{RunFilter, RunStatus};
+use crate::runtime::StartOptions;
+
+use super::views::{EntryView, JournalView, RunPage, RunQuery, RunView, kv_object};
+use super::{ApiError, ApiResult, AppState};
+
+/// A run to start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartRun {
+    pub workflow: String,
+    /// The input (any JSON; default `null`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    /// Runs sharing a session share session state.
+    pub session_id: Option<String>,
+    /// Starting again with the same key returns the same run.
+    pub idempotency_key: Option<String>,
+}
+
+/// Starts a run; a worker of this server executes it.
+#[utoipa::path(
+    post,
+    path = "/v1/runs",
+    request_body = StartRun,
+    responses(
+        (status = 201, description = "started", body = RunView),
+        (status = 200, description = "the run started earlier with this idempotency key", body = RunView),
+        (status = 400, description = "malformed request", body = super::error::ErrorBody),
+        (status = 404, description = "no deployed version exports the workflow", body = super::error::ErrorBody),
+        (status = 413, description = "body too large", body = super::error::ErrorBody),
+    )
+)]
+pub async fn start(
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<RunView>)> {
+    let req: StartRun = parse_json(&state, &body)?;
+    let options = StartOptions {
+        session_id: req.session_id,
+        idempotency_key: req.idempotency_key,
+        owned: false,
+    };
+    let (run, existing) = state
+        .rt
+        .start_run(&req.workflow, &req.input.to_string(), options)
+        .await?;
+    let status = if existing {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(RunView::brief(&run))))
+}
+
+/// Parses a JSON body within `server.max_body_bytes`.
+pub fn parse_json<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8]) -> ApiResult<T> {
+    if body.len() as u64 > state.settings.max_body_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body is {} bytes; server.max_body_bytes is {}",
+                body.len(),
+                state.settings.max_body_bytes
+            ),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// Lists runs, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/runs",
+    params(RunQuery),
+    responses(
+        (status = 200, body = RunPage),
+        (status = 400, description = "bad filter or cursor", body = super::error::ErrorBody),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<RunQuery>,
+) -> ApiResult<Json<RunPage>> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            RunStatus::parse(s)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`")))?,
+        ),
+    };
+    let before = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => {
+            let (at, id) = c
+                .split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("`{c}` is not a cursor from this API"))
+                })?;
+            Some((at, id))
+        }
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let runs = state.rt.store.list_runs(&RunFilter {
+        status,
+        workflow: q.workflow.filter(|w| !w.is_empty()),
+        session_id: q.session.filter(|s| !s.is_empty()),
+        limit: Some(limit + 1),
+        before,
+    })?;
+    let more = runs.len() > limit as usize;
+    let page: Vec<_> = runs.into_iter().take(limit as usize).collect();
+    let next_cursor = if more {
+        page.last().map(|r| format!("{}:{}", r.created_at, r.id))
+    } else {
+        None
+    };
+    Ok(Json(RunPage {
+        runs: page.iter().map(RunView::brief).collect(),
+        next_cursor,
+    }))
+}
+
+/// One run, with its state.
+#[utoipa::path(
+    get,
+    path = "/v1/runs/{id}",
+    params(("id" = String, Path, description = "run id")),
+    responses((status = 200, body = RunView), (status = 404, body = super::error::ErrorBody))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunView>> {
+    let run = state
+        .rt
+        .store
+        .run(&id)?
+        .ok_or_else(|| ApiError::unknown_run(&id))?;
+    let mut view = RunView::brief(&run);
+    view.state = Some(kv_object(&state.rt.store.run_state(&id)?));
+    if let Some(s) = &run.session_id {
+        view.session_state = Some(kv_object(&state.rt.store.session_state(s)?));
+    }
+    Ok(Json(view))
+}
+
+/// A run's journal.
+#[utoipa::path(
+    get,
+    path = "/v1/runs/{id}/journal",
+    params(("id" = String, Path, description = "run id")),
+    responses((status = 200, body = JournalView), (status = 404, body = super::error::ErrorBody))
+)]
+pub async fn journal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<JournalView>> {
+    if state.rt.store.run(&id)?.is_none() {
+        return Err(ApiError::unknown_run(&id));
+    }
+    let entries = state.rt.store.journal(&id)?;
+    Ok(Json(JournalView {
+        run_id: id,
+        entries: entries.iter().map(EntryView::from).collect(),
+    }))
+}
+
+/// What a cancel did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Cancelled {
+    pub run_id: String,
+    /// The status the run had.
+    pub previous: String,
+}
+
+/// Cancels a run; steps in flight are abandoned and not retried.
+#[utoipa::path(
+    post,
+    path = "/v1/runs/{id}/cancel",
+    params(("id" = String, Path, description = "run id")),
+    responses(
+        (status = 200, body = Cancelled),
+        (status = 404, body = super::error::ErrorBody),
+        (status = 409, description = "the run already ended", body = super::error::ErrorBody),
+    )
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Cancelled>> {
+    if state.rt.store.run(&id)?.is_none() {
+        return Err(ApiError::unknown_run(&id));
+    }
+    let previous = state.rt.cancel(&id).await?;
+    if previous.is_terminal() {
+        return Err(ApiError::conflict(format!(
+            "run {id} already ended ({previous})"
+        )));
+    }
+    Ok(Json(Cancelled {
+        run_id: id,
+        previous: previous.as_str().into(),
+    }))
+}

@@ -1,0 +1,216 @@
+//! What the API returns, as documented types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::journal::{ErrorRecord, JournalEntry, RunEvent, RunRecord, UnixMs, VersionSummary};
+
+fn json_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
+}
+
+/// An error as stored on a run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunErrorView {
+    pub code: String,
+    pub message: String,
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+impl From<&ErrorRecord> for RunErrorView {
+    fn from(e: &ErrorRecord) -> Self {
+        RunErrorView {
+            code: e.code.clone(),
+            message: e.message.clone(),
+            details: e.details.clone(),
+        }
+    }
+}
+
+/// A run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunView {
+    pub run_id: String,
+    pub workflow: String,
+    /// sha256 of the component it runs on.
+    pub version: String,
+    /// `pending`, `running`, `sleeping`, `waiting`, `completed`, `failed`,
+    /// `cancelled` or `diverged`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    #[schema(value_type = Option<Object>)]
+    pub output: Option<serde_json::Value>,
+    pub error: Option<RunErrorView>,
+    pub session_id: Option<String>,
+    pub created_at: UnixMs,
+    pub updated_at: UnixMs,
+    /// When a sleeping run is due.
+    pub wake_at: Option<UnixMs>,
+    pub activations: u32,
+    /// Run state (key → JSON value); only on a single run.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<serde_json::Value>,
+    /// Session state; only on a single run with a session.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_state: Option<serde_json::Value>,
+}
+
+impl RunView {
+    /// The list form (no state).
+    pub fn brief(r: &RunRecord) -> RunView {
+        RunView {
+            run_id: r.id.clone(),
+            workflow: r.workflow.clone(),
+            version: r.version.clone(),
+            status: r.status.as_str().into(),
+            input: json_value(&r.input),
+            output: r.output.as_deref().map(json_value),
+            error: r.error.as_ref().map(RunErrorView::from),
+            session_id: r.session_id.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            wake_at: r.wake_at,
+            activations: r.activations,
+            state: None,
+            session_state: None,
+        }
+    }
+}
+
+/// Key/value pairs as a JSON object.
+pub fn kv_object(kv: &[(String, String)]) -> serde_json::Value {
+    kv.iter()
+        .map(|(k, v)| (k.clone(), json_value(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// A page of runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunPage {
+    pub runs: Vec<RunView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Filters and paging of `GET /v1/runs`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunQuery {
+    pub status: Option<String>,
+    pub workflow: Option<String>,
+    pub session: Option<String>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One journal entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryView {
+    pub seq: u32,
+    pub kind: String,
+    pub name: String,
+    pub occurrence: u32,
+    pub ok: bool,
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<serde_json::Value>,
+    pub input_hash: Option<String>,
+    pub at: UnixMs,
+}
+
+impl From<&JournalEntry> for EntryView {
+    fn from(e: &JournalEntry) -> Self {
+        EntryView {
+            seq: e.seq,
+            kind: e.kind.as_str().into(),
+            name: e.name.clone(),
+            occurrence: e.occurrence,
+            ok: e.ok,
+            value: e.value.as_deref().map(json_value),
+            input_hash: e.input_hash.clone(),
+            at: e.created_at,
+        }
+    }
+}
+
+/// A run's journal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JournalView {
+    pub run_id: String,
+    pub entries: Vec<EntryView>,
+}
+
+/// A run event (the `data` of a server-sent event).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub id: i64,
+    pub run_id: String,
+    pub at: UnixMs,
+    /// `status`, `step`, `log`, `emit`, `divergence`, `version`, ...
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<RunEvent> for EventView {
+    fn from(e: RunEvent) -> Self {
+        EventView {
+            id: e.id,
+            run_id: e.run_id,
+            at: e.at,
+            kind: e.kind,
+            data: e.data,
+        }
+    }
+}
+
+/// A deployed version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    pub sha: String,
+    pub workflows: Vec<String>,
+    /// Workflows this version is the active version of.
+    pub active_for: Vec<String>,
+    pub deployed_at: UnixMs,
+    /// Runs on this version.
+    pub runs: u64,
+    pub allow_http: Vec<String>,
+    pub strict: bool,
+    pub pin: bool,
+}
+
+impl From<VersionSummary> for VersionView {
+    fn from(v: VersionSummary) -> Self {
+        VersionView {
+            sha: v.sha,
+            workflows: v.workflows,
+            active_for: v.active_for,
+            deployed_at: v.deployed_at,
+            runs: v.runs,
+            allow_http: v.allow_http,
+            strict: v.strict,
+            pin: v.pin,
+        }
+    }
+}
+
+/// The list of versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionList {
+    pub versions: Vec<VersionView>,
+}
+
+/// Runs started by an event or a webhook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StartedRuns {
+    pub runs: Vec<String>,
+    /// True when a webhook delivery was seen before and nothing new started.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
