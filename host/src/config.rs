@@ -26,6 +26,8 @@ pub struct Config {
     pub engine: EngineSettings,
     /// Per-workflow settings, by workflow name.
     pub workflows: BTreeMap<String, WorkflowSettings>,
+    /// LLM providers for `ctx.llm`.
+    pub llm: crate::llm::LlmSettings,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             runtime: RuntimeSettings::default(),
             engine: EngineSettings::default(),
             workflows: BTreeMap::new(),
+            llm: crate::llm::LlmSettings::default(),
         }
     }
 }

@@ -13,4 +13,5 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod journal;
+pub mod llm;
 pub mod runtime;

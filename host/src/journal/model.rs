@@ -125,6 +125,8 @@ pub struct RunRecord {
     pub activations: u32,
     /// Seed of the body's deterministic randomness.
     pub seed: u64,
+    /// Tokens its LLM calls used so far.
+    pub llm: super::LlmUsage,
 }
 
 /// The kind of a journal entry; part of its replay key.
@@ -233,8 +235,20 @@ pub enum StateKey {
 /// A change to run or session state committed together with its entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateEffect {
-    Set { key: StateKey, value: String },
-    Delete { key: StateKey },
+    Set {
+        key: StateKey,
+        value: String,
+    },
+    Delete {
+        key: StateKey,
+    },
+    /// A `wait_for_event` took this buffered signal (fails the write if
+    /// something else took it).
+    ConsumeSignal {
+        id: i64,
+    },
+    /// An LLM call's tokens, added to the run's totals.
+    LlmUsage(super::LlmUsage),
 }
 
 /// A journal entry to append, with the state change it carries.

@@ -95,6 +95,22 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_at  INTEGER NOT NULL
     );
     "#,
+    // 2: signals for `wait_for_event`, and LLM token totals per run.
+    r#"
+    CREATE TABLE signals (
+        seq          INTEGER PRIMARY KEY,
+        run_id       TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        sent_at      INTEGER NOT NULL,
+        sent_by      TEXT,
+        consumed_at  INTEGER
+    );
+    CREATE INDEX signals_run ON signals(run_id, name, seq);
+    ALTER TABLE runs ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN llm_input_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN llm_output_tokens INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

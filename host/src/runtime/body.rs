@@ -50,6 +50,9 @@ pub struct BodyCx {
     went_live: bool,
     /// When the activation began; cleared at the first host call.
     started: Option<std::time::Instant>,
+    /// The signal a `wait_for_event` suspended on: one sent while the run
+    /// was suspending must still wake it (see `activation.rs`).
+    pub awaited_signal: Option<String>,
 }
 
 impl BodyState {
@@ -80,6 +83,7 @@ impl BodyState {
                 pending: Vec::new(),
                 events: Vec::new(),
                 started: Some(std::time::Instant::now()),
+                awaited_signal: None,
             },
         }
     }
