@@ -81,6 +81,9 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
     for r in runs {
         let extra = match (r.status, r.wake_at) {
             (RunStatus::Sleeping, Some(w)) => format!(" (wakes {})", relative(w, now)),
+            (RunStatus::Waiting, Some(w)) if w > now => {
+                format!(" (times out {})", relative(w, now))
+            }
             _ => String::new(),
         };
         println!(
@@ -110,6 +113,7 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
         "wake_at": r.wake_at,
         "owner": r.owner,
         "activations": r.activations,
+        "llm": r.llm,
     })
 }
 
@@ -137,12 +141,16 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
         None => Vec::new(),
     };
     let events = store.events(id, 0)?;
+    let signals = store.signals(id)?;
     if env.json {
         let mut v = run_json(&run);
         v["state"] = kv_json(&state);
         v["session_state"] = kv_json(&session);
         v["journal"] = journal.iter().map(entry_json).collect();
         v["events"] = json!(events);
+        v["prompts"] = super::human::prompts_of(&journal).into();
+        v["signals"] = super::human::signals_json(&signals).into();
+        v["llm_calls"] = super::human::llm_calls_of(&journal, &events).into();
         print_json(&v);
         return Ok(ExitKind::Success);
     }
@@ -172,6 +180,7 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
     if let Some(e) = &run.error {
         println!("error     [{}] {}", e.code, e.message);
     }
+    super::human::print_show(&run, &journal, &events, &signals);
     if !state.is_empty() {
         println!("state");
         for (k, v) in &state {
@@ -226,8 +235,17 @@ pub fn describe_entry(e: &JournalEntry) -> String {
         EntryKind::StateDelete => format!("state delete {}", e.name),
         EntryKind::Now => format!("now → {value}"),
         EntryKind::Random => format!("random → {value}"),
-        EntryKind::Prompt => format!("prompt {} {value}", e.name),
-        EntryKind::Answer => format!("answer {} → {value}", e.name),
+        EntryKind::Prompt => format!(
+            "prompt #{}: {}",
+            e.occurrence,
+            e.value
+                .as_deref()
+                .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+                .and_then(|v| v["question"].as_str().map(String::from))
+                .unwrap_or(value)
+        ),
+        EntryKind::Answer if e.ok => format!("answer #{} → {value}", e.occurrence),
+        EntryKind::Answer => format!("answer #{} TIMED OUT {value}", e.occurrence),
         EntryKind::Event => format!("event {} → {value}", e.name),
         EntryKind::Llm => format!("llm {} → {value}", e.name),
         EntryKind::Patched => format!("patched {} → {value}", e.name),
