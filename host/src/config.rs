@@ -265,6 +265,28 @@ mod tests {
     }
 
     #[test]
+    fn llm_providers_come_from_the_file_and_llm_settings_from_the_environment() {
+        let c = Config::from_parts(
+            "[llm.providers.local]\nkind = \"openai\"\nbase_url = \"http://localhost:11434/v1\"\n",
+            "t",
+            vars(&[("CAIRN_LLM_TIMEOUT_SECS", "5")]),
+        )
+        .unwrap();
+        let local = &c.llm.providers["local"];
+        assert_eq!(local.kind, crate::llm::ProviderKind::Openai);
+        assert_eq!(local.base_url.as_deref(), Some("http://localhost:11434/v1"));
+        assert_eq!(local.api_key_env, None);
+        assert_eq!(c.llm.timeout_secs, 5);
+        let e = Config::from_parts(
+            "[llm.providers.x]\nkind = \"openai\"\nkey = \"s\"\n",
+            "t",
+            vars(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("key"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_refused() {
         let e = Config::from_parts("durabilty = \"full\"", "t", vars(&[])).unwrap_err();
         assert!(e.to_string().contains("durabilty"), "{e}");

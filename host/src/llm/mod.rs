@@ -234,7 +234,7 @@ impl Providers {
                 ms = started.elapsed().as_millis() as u64,
                 "llm call"
             ),
-            Err(e) => tracing::warn!(provider = target.name, model = target.model,
+            Err(e) => tracing::info!(provider = target.name, model = target.model,
                 error = %e, "llm call failed"),
         }
         result
