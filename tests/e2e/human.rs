@@ -358,3 +358,30 @@ fn malformed_prompts_fail_with_bad_prompt() {
             .contains("default")
     );
 }
+
+#[test]
+fn an_answer_after_the_deadline_is_refused_and_the_default_wins() {
+    let c = Cairn::new();
+    c.deploy("human", &[]);
+    let run = start_waiting(
+        &c,
+        "ask",
+        &json!({"type": "text", "timeout_ms": 800, "default": "nobody said"}),
+    );
+    let show = c.show(&run);
+    assert!(
+        show["wake_at"].as_i64().is_some(),
+        "due at the deadline: {show:#}"
+    );
+    std::thread::sleep(Duration::from_millis(900));
+    let out = c.run(&["respond", &run, "too late"]).code(2);
+    assert!(out.stderr.contains("timed out"), "{out:?}");
+    let resumed = c.json(&["resume"]);
+    assert_eq!(resumed["resumed"][0]["status"], "completed", "{resumed:#}");
+    let show = c.show(&run);
+    assert_eq!(show["output"]["value"], "nobody said");
+    assert_eq!(show["output"]["timed_out"], true);
+    let text = c.run(&["runs", "watch", &run]).code(0).stdout;
+    assert!(text.contains("asks a person: Well? [text]"), "{text}");
+    assert!(text.contains("the prompt timed out"), "{text}");
+}

@@ -183,6 +183,15 @@ pub async fn respond(env: &Env, a: RespondArgs) -> Result<ExitKind, Exit> {
             run.status
         )));
     }
+    if let Some(deadline) = p.prompt.deadline
+        && deadline <= cairn::clock::now_ms()
+    {
+        return Err(refused(format!(
+            "run {id}'s prompt timed out at {}; the run takes its timeout when a worker \
+             resumes it",
+            super::format::time(deadline)
+        )));
+    }
     let value = if env.json {
         match serde_json::from_str::<Value>(&a.value) {
             Ok(v) => v,

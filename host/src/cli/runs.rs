@@ -284,6 +284,37 @@ pub fn describe_event(e: &RunEvent) -> String {
         "emit" => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
         "divergence" => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
         "live" => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
+        "prompt" => format!(
+            "asks a person: {} [{}]",
+            d["question"].as_str().unwrap_or("?"),
+            d["input_type"].as_str().unwrap_or("?")
+        ),
+        "answer" if d["timed_out"] == true => "the prompt timed out".to_string(),
+        "answer" => format!(
+            "answered {} by {}",
+            d["value"],
+            d["by"].as_str().unwrap_or("?")
+        ),
+        "signal" => format!("signal {} sent", d["name"].as_str().unwrap_or("?")),
+        "event" if d["timed_out"] == true => format!(
+            "the wait for signal {} timed out",
+            d["name"].as_str().unwrap_or("?")
+        ),
+        "event" => format!("signal {} taken", d["name"].as_str().unwrap_or("?")),
+        "llm" => match d["error"]["message"].as_str() {
+            Some(m) => format!("llm {} failed: {m}", d["model"].as_str().unwrap_or("?")),
+            None => format!(
+                "llm {}{} → {}, {} in / {} out tokens",
+                d["step"]
+                    .as_str()
+                    .map(|s| format!("[step {s}] "))
+                    .unwrap_or_default(),
+                d["model"].as_str().unwrap_or("?"),
+                d["finish_reason"].as_str().unwrap_or("?"),
+                d["input_tokens"],
+                d["output_tokens"]
+            ),
+        },
         other => format!("{other} {d}"),
     };
     format!("{}  {what}", time(e.at))

@@ -154,7 +154,13 @@ pub fn prepare(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     check(conn, path)?;
     let user_version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(user_version as usize) {
-        let tx = conn.transaction()?;
+        // Another process may be migrating the same file: take the write
+        // lock first, then look again.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: i32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if applied as usize > i {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", (i + 1) as i32)?;
