@@ -36,6 +36,7 @@ pub struct LlmHit {
 /// A scripted reply.
 #[derive(Debug, Clone)]
 struct Reply {
+    delay: Duration,
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
@@ -92,7 +93,13 @@ impl FakeLlm {
     /// Answers the next unanswered request with `status`, these headers
     /// and this body.
     pub fn then(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        self.then_after(Duration::ZERO, status, headers, body);
+    }
+
+    /// Like [`FakeLlm::then`], answering only after `delay`.
+    pub fn then_after(&self, delay: Duration, status: u16, headers: &[(&str, &str)], body: &str) {
         self.script.lock().unwrap().push_back(Reply {
+            delay,
             status,
             headers: headers
                 .iter()
@@ -146,6 +153,7 @@ impl FakeLlm {
             }),
         };
         Reply {
+            delay: Duration::ZERO,
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.to_string(),
@@ -191,6 +199,7 @@ impl FakeLlm {
             body,
             at: Instant::now(),
         });
+        std::thread::sleep(reply.delay);
         let mut head = format!(
             "HTTP/1.1 {} Fake\r\nContent-Length: {}\r\nConnection: close\r\n",
             reply.status,

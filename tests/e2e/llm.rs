@@ -179,8 +179,9 @@ fn a_provider_that_is_down_fails_the_call_with_a_clear_error() {
 }
 
 #[test]
-fn a_rate_limited_call_is_retried_after_retry_after() {
+fn a_failing_then_rate_limited_call_is_retried_honouring_retry_after() {
     let fake = FakeLlm::openai();
+    fake.then(503, &[], "overloaded");
     fake.then(
         429,
         &[("Retry-After", "1"), ("Content-Type", "application/json")],
@@ -193,14 +194,34 @@ fn a_rate_limited_call_is_retried_after_retry_after() {
     let out = c.json(&["run", "chat", "--input", &chat_input("fake/m")]);
     assert_eq!(out["status"], "completed", "{out:#}");
     assert_eq!(out["output"]["content"], "after the wait");
+    // 503 (retried after the 50 ms backoff), 429 with Retry-After: 1, 200.
     let hits = fake.hits();
-    assert_eq!(hits.len(), 2);
-    let gap = hits[1].at - hits[0].at;
+    assert_eq!(hits.len(), 3);
+    let gap = hits[2].at - hits[1].at;
     assert!(
         gap >= Duration::from_millis(950),
         "Retry-After ignored: {gap:?}"
     );
-    assert_eq!(hits[0].body, hits[1].body, "the same request again");
+    assert_eq!(hits[0].body, hits[2].body, "the same request again");
+}
+
+#[test]
+fn a_provider_that_does_not_answer_in_time_times_out() {
+    let fake = FakeLlm::openai();
+    fake.then_after(Duration::from_secs(5), 200, &[], "{}");
+    let c = Cairn::new().env(KEY_ENV, "k");
+    let config = provider_config("slow", &fake, KEY_ENV)
+        .replace("max_attempts = 3", "max_attempts = 1")
+        .replace("timeout_secs = 10", "timeout_secs = 1");
+    write_config(&c, &config);
+    c.deploy("human", &[]);
+    let out = c
+        .run(&["run", "chat", "--input", &chat_input("slow/m"), "--json"])
+        .code(1)
+        .json();
+    assert_eq!(out["error"]["code"], "timeout", "{out:#}");
+    let msg = out["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("`slow` did not answer within 1 s"), "{msg}");
 }
 
 #[test]
