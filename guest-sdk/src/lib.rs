@@ -53,7 +53,10 @@
 //! Where to go next: [`Ctx`] is what a body can do, [`Step`] and
 //! [`Workflow`] are the traits the macros implement, [`StepError`] and
 //! [`WorkflowError`] are how things fail, and [`http`] is how a step talks
-//! to the world.
+//! to the world. [`Prompt`] and [`Ctx::wait_for_user`] ask a person,
+//! [`Ctx::wait_for_event`] waits for a signal, and [`LlmRequest`] with
+//! [`Ctx::llm`] (or [`llm::call`] in a step) calls a model the host
+//! configures.
 //!
 //! # Data types
 //!
@@ -88,6 +91,8 @@ mod error;
 mod guest;
 #[cfg(feature = "http")]
 pub mod http;
+mod human;
+pub mod llm;
 pub mod log;
 mod registry;
 mod state;
@@ -263,6 +268,8 @@ pub use cairn_sdk_macros::workflow;
 pub use cairn_sdk_macros::data;
 pub use ctx::{Ctx, RunInfo};
 pub use error::{StepError, WorkflowError};
+pub use human::{Answer, Prompt, PromptOption, WaitError};
+pub use llm::{LlmError, LlmRequest, LlmResponse, Message, Role, TokenUsage, ToolCall, ToolDef};
 pub use state::{State, StateError};
 pub use step::{RetryPolicy, Step, StepContext, step_context};
 pub use workflow::{Trigger, Workflow};
@@ -312,7 +319,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// ```
 pub mod prelude {
     pub use crate::{
-        Ctx, State, StateError, Step, StepError, Workflow, WorkflowError, data, step, workflow,
+        Answer, Ctx, LlmError, LlmRequest, LlmResponse, Message, Prompt, State, StateError, Step,
+        StepError, ToolDef, WaitError, Workflow, WorkflowError, data, step, workflow,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};

@@ -29,6 +29,8 @@ pub struct Config {
     pub workflows: BTreeMap<String, WorkflowSettings>,
     /// Webhook sources, by the name in `POST /v1/webhooks/{source}`.
     pub webhooks: BTreeMap<String, WebhookSettings>,
+    /// LLM providers for `ctx.llm`.
+    pub llm: crate::llm::LlmSettings,
 }
 
 impl Default for Config {
@@ -42,6 +44,7 @@ impl Default for Config {
             server: ServerSettings::default(),
             workflows: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            llm: crate::llm::LlmSettings::default(),
         }
     }
 }
@@ -325,6 +328,28 @@ mod tests {
         assert_eq!(c.limits.memory_mb, 64);
         assert_eq!(c.limits.max_value_bytes, 1024);
         assert_eq!(c.runtime.suspend_threshold_ms, 5);
+    }
+
+    #[test]
+    fn llm_providers_come_from_the_file_and_llm_settings_from_the_environment() {
+        let c = Config::from_parts(
+            "[llm.providers.local]\nkind = \"openai\"\nbase_url = \"http://localhost:11434/v1\"\n",
+            "t",
+            vars(&[("CAIRN_LLM_TIMEOUT_SECS", "5")]),
+        )
+        .unwrap();
+        let local = &c.llm.providers["local"];
+        assert_eq!(local.kind, crate::llm::ProviderKind::Openai);
+        assert_eq!(local.base_url.as_deref(), Some("http://localhost:11434/v1"));
+        assert_eq!(local.api_key_env, None);
+        assert_eq!(c.llm.timeout_secs, 5);
+        let e = Config::from_parts(
+            "[llm.providers.x]\nkind = \"openai\"\nkey = \"s\"\n",
+            "t",
+            vars(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("key"), "{e}");
     }
 
     #[test]

@@ -13,5 +13,6 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod journal;
+pub mod llm;
 pub mod runtime;
 pub mod server;

@@ -108,7 +108,7 @@ fn watch_streams_events_until_the_run_ends() {
     let out = c.json(&["run", "follow_up", "--input", &input]);
     assert_eq!(out["status"], "sleeping");
     let run = out["run_id"].as_str().unwrap();
-    let mut serve = c.spawn(&["serve"]);
+    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     let watched = c.run(&["runs", "watch", run, "--json"]).code(0);
     crate::support::kill9(&mut serve);
     let lines: Vec<serde_json::Value> = watched

@@ -2,6 +2,7 @@
 //! `tests/guests/`, the real `cairn` binary, real SQLite files, real
 //! processes killed with SIGKILL.
 
+mod fake_llm;
 mod support;
 
 mod bad_input;
@@ -9,8 +10,11 @@ mod cancel;
 mod crash;
 mod determinism;
 mod examples;
+mod human;
 mod limits;
+mod llm;
 mod ownership;
 mod replay;
 mod retries;
+mod signals;
 mod versions;

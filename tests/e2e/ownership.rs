@@ -18,8 +18,8 @@ fn two_workers_share_due_runs_without_running_any_twice() {
         assert_eq!(out["status"], "sleeping", "{out:#}");
         runs.push(out["run_id"].as_str().unwrap().to_string());
     }
-    let mut a = c.spawn(&["serve"]);
-    let mut b = c.spawn(&["serve"]);
+    let mut a = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
+    let mut b = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     for run in &runs {
         c.wait_for(run, 60, |v| v["status"] == "completed");
     }

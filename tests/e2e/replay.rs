@@ -28,7 +28,7 @@ fn a_sleeping_run_resumes_in_a_new_process_with_only_the_remaining_time() {
     std::thread::sleep(Duration::from_secs(2));
     assert!(cairn_clock() < wake_at);
     let resumed_at = cairn_clock();
-    let mut serve = c.spawn(&["serve"]);
+    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     let done = c.wait_for(&run, 20, |v| v["status"] == "completed");
     kill9(&mut serve);
 

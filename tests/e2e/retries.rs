@@ -25,7 +25,7 @@ fn a_retry_backoff_longer_than_the_threshold_suspends_the_run() {
     assert_eq!(show["wake_at"], retry_at);
 
     // A new process picks the retry up when it is due.
-    let mut serve = c.spawn(&["serve"]);
+    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     let done = c.wait_for(&run, 30, |v| v["status"] == "completed");
     kill9(&mut serve);
     assert_eq!(fx.count("/effect/0"), 2, "{:?}", fx.hits());

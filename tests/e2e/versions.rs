@@ -276,7 +276,7 @@ fn a_deploy_during_a_live_serve_moves_the_runs_in_flight() {
                 .to_string()
         })
         .collect();
-    let mut serve = c.spawn(&["serve"]);
+    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     std::thread::sleep(Duration::from_millis(500));
     let v2 = c.deploy("evolve_v2", &[]);
     for run in &runs {

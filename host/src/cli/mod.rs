@@ -5,6 +5,7 @@
 mod deploy;
 mod exit;
 mod format;
+mod human;
 mod quickstart;
 mod run;
 pub mod runs;
@@ -57,6 +58,12 @@ enum Command {
     /// Replay a run's journal against its version or a file, without side
     /// effects; exit 0 when clean, 1 when divergent.
     Replay(upgrade::ReplayArgs),
+    /// List the prompts waiting for a person's answer.
+    Prompts(human::PromptsArgs),
+    /// Answer a waiting run's prompt (`--json`: the value is JSON).
+    Respond(human::RespondArgs),
+    /// Send a signal to a run, for its `wait_for_event` (`--json`: the data is JSON).
+    Signal(human::SignalArgs),
     /// Cancel a run; steps pending are not retried.
     Cancel {
         /// The run id.
@@ -152,6 +159,9 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Replay(a) => upgrade::replay(&env, a).await,
         Command::Run(a) => run::run(&env, a).await,
         Command::Runs(a) => runs::runs(&env, a).await,
+        Command::Prompts(a) => human::prompts(&env, a),
+        Command::Respond(a) => human::respond(&env, a).await,
+        Command::Signal(a) => human::signal(&env, a).await,
         Command::Cancel { run } => run::cancel(&env, &run).await,
         Command::Resume { run } => run::resume(&env, run).await,
         Command::Serve { listen } => run::serve(&env, listen).await,

@@ -84,6 +84,12 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
                     })
                     .unwrap_or_default();
                 println!("run {run_id} ({workflow}) is {status}{when}");
+                if *status == cairn::journal::RunStatus::Waiting {
+                    println!(
+                        "it waits for a person (`cairn prompts`, `cairn respond {run_id} VALUE`) \
+                         or a signal (`cairn signal {run_id} NAME`)"
+                    );
+                }
                 println!(
                     "it resumes under `cairn serve` or `cairn resume`; `cairn runs show {run_id}` shows it"
                 );

@@ -82,6 +82,9 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
     for r in runs {
         let extra = match (r.status, r.wake_at) {
             (RunStatus::Sleeping, Some(w)) => format!(" (wakes {})", relative(w, now)),
+            (RunStatus::Waiting, Some(w)) if w > now => {
+                format!(" (times out {})", relative(w, now))
+            }
             _ => String::new(),
         };
         println!(
@@ -111,6 +114,7 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
         "wake_at": r.wake_at,
         "owner": r.owner,
         "activations": r.activations,
+        "llm": r.llm,
     })
 }
 
@@ -138,12 +142,16 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
         None => Vec::new(),
     };
     let events = store.events(id, 0)?;
+    let signals = store.signals(id)?;
     if env.json {
         let mut v = run_json(&run);
         v["state"] = kv_json(&state);
         v["session_state"] = kv_json(&session);
         v["journal"] = journal.iter().map(entry_json).collect();
         v["events"] = json!(events);
+        v["prompts"] = super::human::prompts_of(&journal).into();
+        v["signals"] = super::human::signals_json(&signals).into();
+        v["llm_calls"] = super::human::llm_calls_of(&journal, &events).into();
         print_json(&v);
         return Ok(ExitKind::Success);
     }
@@ -173,6 +181,7 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
     if let Some(e) = &run.error {
         println!("error     [{}] {}", e.code, e.message);
     }
+    super::human::print_show(&run, &journal, &events, &signals);
     if !state.is_empty() {
         println!("state");
         for (k, v) in &state {
@@ -221,14 +230,24 @@ pub fn describe_entry(e: &JournalEntry) -> String {
         EntryKind::Step if e.ok => format!("step {} → {value}", e.name),
         EntryKind::Step => format!("step {} FAILED {value}", e.name),
         EntryKind::StepAttempt => format!("step {} attempt failed, will retry: {value}", e.name),
-        EntryKind::Sleep => format!("sleep {value}"),
+        EntryKind::Sleep if e.name == "sleep" => format!("sleep {value}"),
+        EntryKind::Sleep => format!("timer {} {value}", e.name),
         EntryKind::StateGet => format!("state get {} → {value}", e.name),
         EntryKind::StateSet => format!("state set {}", e.name),
         EntryKind::StateDelete => format!("state delete {}", e.name),
         EntryKind::Now => format!("now → {value}"),
         EntryKind::Random => format!("random → {value}"),
-        EntryKind::Prompt => format!("prompt {} {value}", e.name),
-        EntryKind::Answer => format!("answer {} → {value}", e.name),
+        EntryKind::Prompt => format!(
+            "prompt #{}: {}",
+            e.occurrence,
+            e.value
+                .as_deref()
+                .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+                .and_then(|v| v["question"].as_str().map(String::from))
+                .unwrap_or(value)
+        ),
+        EntryKind::Answer if e.ok => format!("answer #{} → {value}", e.occurrence),
+        EntryKind::Answer => format!("answer #{} TIMED OUT {value}", e.occurrence),
         EntryKind::Event => format!("event {} → {value}", e.name),
         EntryKind::Llm => format!("llm {} → {value}", e.name),
         EntryKind::Patched => format!("patched {} → {value}", e.name),
@@ -267,6 +286,37 @@ pub fn describe_event(e: &RunEvent) -> String {
         "emit" => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
         "divergence" => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
         "live" => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
+        "prompt" => format!(
+            "asks a person: {} [{}]",
+            d["question"].as_str().unwrap_or("?"),
+            d["input_type"].as_str().unwrap_or("?")
+        ),
+        "answer" if d["timed_out"] == true => "the prompt timed out".to_string(),
+        "answer" => format!(
+            "answered {} by {}",
+            d["value"],
+            d["by"].as_str().unwrap_or("?")
+        ),
+        "signal" => format!("signal {} sent", d["name"].as_str().unwrap_or("?")),
+        "event" if d["timed_out"] == true => format!(
+            "the wait for signal {} timed out",
+            d["name"].as_str().unwrap_or("?")
+        ),
+        "event" => format!("signal {} taken", d["name"].as_str().unwrap_or("?")),
+        "llm" => match d["error"]["message"].as_str() {
+            Some(m) => format!("llm {} failed: {m}", d["model"].as_str().unwrap_or("?")),
+            None => format!(
+                "llm {}{} → {}, {} in / {} out tokens",
+                d["step"]
+                    .as_str()
+                    .map(|s| format!("[step {s}] "))
+                    .unwrap_or_default(),
+                d["model"].as_str().unwrap_or("?"),
+                d["finish_reason"].as_str().unwrap_or("?"),
+                d["input_tokens"],
+                d["output_tokens"]
+            ),
+        },
         other => format!("{other} {d}"),
     };
     format!("{}  {what}", time(e.at))

@@ -7,5 +7,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub use cairn::workflow::context;
-pub use cairn::workflow::types;
+pub use self::cairn::workflow::context;
+pub use self::cairn::workflow::types;

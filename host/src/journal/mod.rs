@@ -7,6 +7,7 @@
 //! [`sqlite::SqliteStore`] is the one backend today; the [`Storage`] trait
 //! is the seam a Postgres backend would implement.
 
+pub mod human;
 pub mod model;
 pub mod schema;
 pub mod sqlite;
@@ -19,6 +20,7 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
+pub use human::*;
 pub use model::*;
 
 /// How hard a commit tries to survive a failure.
@@ -158,6 +160,29 @@ pub enum WriteOp {
         engine_hash: String,
         bytes: Vec<u8>,
     },
+    // ---- human in the loop and LLM calls (issue 3) ----
+    /// Records a person's answer from outside the run (no owner): refused
+    /// unless the run is `waiting` and unowned, and the `Prompt` entry
+    /// with the answer's name and occurrence exists and is unanswered. The
+    /// entry takes the run's next `seq` (its own `seq` is ignored) and the
+    /// run becomes due at once.
+    Answer {
+        run_id: String,
+        entry: JournalEntry,
+        events: Vec<NewEvent>,
+    },
+    /// Buffers a signal for `wait_for_event` (refused once the run ended)
+    /// and makes a run that is waiting, other than for a person, due.
+    Signal(NewSignal),
+    /// Makes a `waiting` run due now (a signal arrived as it suspended).
+    Wake { run_id: String, at: UnixMs },
+    /// Adds the token usage of LLM calls made inside a step, which are
+    /// part of the step and not journaled on their own.
+    AddLlmUsage {
+        run_id: String,
+        usage: LlmUsage,
+        events: Vec<NewEvent>,
+    },
 }
 
 /// What a write did.
@@ -190,6 +215,12 @@ pub enum WriteOutcome {
     Moved(bool),
     /// `GcVersions`: the versions deleted.
     Removed(Vec<String>),
+    /// `Answer`, `Signal`: nothing was written, for this reason.
+    Refused(Refusal),
+    /// `Signal`: buffered; the run's status at that moment.
+    Signalled {
+        status: RunStatus,
+    },
 }
 
 /// A queued write; resolves once it is committed (or failed).
@@ -238,8 +269,8 @@ pub trait Storage: Send + Sync + 'static {
     fn active_manifests(&self) -> Result<Vec<(String, String, String)>, StoreError>;
     fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
-    /// Runs no live worker holds that are due now: pending, or sleeping with
-    /// `wake_at <= now`.
+    /// Runs no live worker holds that are due now: pending, released, or
+    /// sleeping or waiting with `wake_at <= now`.
     fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError>;
     /// Runs held by workers other than `except`, with their worker (for
     /// the liveness check).
@@ -251,8 +282,17 @@ pub trait Storage: Send + Sync + 'static {
     fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError>;
     /// Runs `owner` holds that were cancelled meanwhile.
     fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError>;
-    /// The earliest `wake_at` of any sleeping run.
+    /// The earliest `wake_at` of any sleeping or waiting run.
     fn next_wake(&self) -> Result<Option<UnixMs>, StoreError>;
 
     fn commit_stats(&self) -> CommitStats;
+
+    // ---- human in the loop (issue 3) ----
+    /// Unanswered prompts of runs that are waiting (or being resumed), all
+    /// or of one run, oldest first.
+    fn pending_prompts(&self, run_id: Option<&str>) -> Result<Vec<PendingPrompt>, StoreError>;
+    /// The oldest signal `name` of `run_id` that no wait has taken yet.
+    fn next_signal(&self, run_id: &str, name: &str) -> Result<Option<SignalRecord>, StoreError>;
+    /// Every signal sent to a run, oldest first.
+    fn signals(&self, run_id: &str) -> Result<Vec<SignalRecord>, StoreError>;
 }

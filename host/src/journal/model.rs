@@ -128,6 +128,8 @@ pub struct RunRecord {
     /// The newest version this run was checked against for a move and
     /// found not to replay cleanly on (so it is not checked again).
     pub checked_version: Option<String>,
+    /// Tokens its LLM calls used so far.
+    pub llm: super::LlmUsage,
 }
 
 /// The kind of a journal entry; part of its replay key.
@@ -240,8 +242,20 @@ pub enum StateKey {
 /// A change to run or session state committed together with its entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StateEffect {
-    Set { key: StateKey, value: String },
-    Delete { key: StateKey },
+    Set {
+        key: StateKey,
+        value: String,
+    },
+    Delete {
+        key: StateKey,
+    },
+    /// A `wait_for_event` took this buffered signal (fails the write if
+    /// something else took it).
+    ConsumeSignal {
+        id: i64,
+    },
+    /// An LLM call's tokens, added to the run's totals.
+    LlmUsage(super::LlmUsage),
 }
 
 /// A journal entry to append, with the state change it carries.

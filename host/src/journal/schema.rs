@@ -114,6 +114,22 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, delivery_id)
     ) WITHOUT ROWID;
     "#,
+    // 4: signals for `wait_for_event`, and LLM token totals per run.
+    r#"
+    CREATE TABLE signals (
+        seq          INTEGER PRIMARY KEY,
+        run_id       TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        sent_at      INTEGER NOT NULL,
+        sent_by      TEXT,
+        consumed_at  INTEGER
+    );
+    CREATE INDEX signals_run ON signals(run_id, name, seq);
+    ALTER TABLE runs ADD COLUMN llm_calls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN llm_input_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN llm_output_tokens INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -157,7 +173,13 @@ pub fn prepare(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     check(conn, path)?;
     let user_version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(user_version as usize) {
-        let tx = conn.transaction()?;
+        // Another process may be migrating the same file: take the write
+        // lock first, then look again.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let applied: i32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if applied as usize > i {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", (i + 1) as i32)?;

@@ -9,9 +9,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::writer::Writer;
 use super::{
-    CommitStats, Durability, JournalEntry, PendingWrite, RunEvent, RunFilter, RunRecord, StateKey,
-    Storage, StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord, WriteOp, schema,
-    sqlite_read as read,
+    CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, RunEvent, RunFilter,
+    RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs, VersionRecord, VersionSummary,
+    WorkerRecord, WriteOp, schema, sqlite_read as read,
 };
 
 /// How long a connection waits for another process's write lock.
@@ -161,5 +161,14 @@ impl Storage for SqliteStore {
     }
     fn commit_stats(&self) -> CommitStats {
         self.writer.stats()
+    }
+    fn pending_prompts(&self, run_id: Option<&str>) -> Result<Vec<PendingPrompt>, StoreError> {
+        self.read(|c| read::pending_prompts(c, run_id))
+    }
+    fn next_signal(&self, run_id: &str, name: &str) -> Result<Option<SignalRecord>, StoreError> {
+        self.read(|c| read::next_signal(c, run_id, name))
+    }
+    fn signals(&self, run_id: &str) -> Result<Vec<SignalRecord>, StoreError> {
+        self.read(|c| read::signals(c, run_id))
     }
 }

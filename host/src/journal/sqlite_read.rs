@@ -3,12 +3,14 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
-    EntryKind, ErrorRecord, JournalEntry, RunEvent, RunFilter, RunRecord, RunStatus, StateKey,
-    StoreError, UnixMs, VersionRecord, VersionSummary, WorkerRecord,
+    EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RunEvent, RunFilter, RunRecord,
+    RunStatus, SignalRecord, StateKey, StoreError, UnixMs, VersionRecord, VersionSummary,
+    WorkerRecord,
 };
 
 const RUN_COLUMNS: &str = "id, workflow, version, status, input, output, error, session_id,
-    created_at, updated_at, wake_at, owner, activations, seed, checked_version";
+    created_at, updated_at, wake_at, owner, activations, seed, checked_version,
+    llm_calls, llm_input_tokens, llm_output_tokens";
 
 fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
     let status: String = r.get(3)?;
@@ -40,6 +42,11 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> 
         activations: r.get(12)?,
         seed: seed as u64,
         checked_version: r.get(14)?,
+        llm: LlmUsage {
+            calls: r.get::<_, i64>(15)? as u64,
+            input_tokens: r.get::<_, i64>(16)? as u64,
+            output_tokens: r.get::<_, i64>(17)? as u64,
+        },
     }))
 }
 
@@ -96,7 +103,8 @@ pub(super) fn due_runs(
     let sql = format!(
         "SELECT {RUN_COLUMNS} FROM runs
          WHERE owner IS NULL AND (status = 'pending' OR status = 'running'
-               OR (status = 'sleeping' AND wake_at <= ?1))
+               OR (status = 'sleeping' AND wake_at <= ?1)
+               OR (status = 'waiting' AND wake_at <= ?1))
          ORDER BY wake_at LIMIT ?2"
     );
     collect_runs(&mut conn.prepare_cached(&sql)?, params![now, limit])
@@ -128,7 +136,7 @@ pub(super) fn cancelled_owned(conn: &Connection, owner: &str) -> Result<Vec<Stri
 
 pub(super) fn next_wake(conn: &Connection) -> Result<Option<UnixMs>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT min(wake_at) FROM runs WHERE status = 'sleeping'")?
+        .prepare_cached("SELECT min(wake_at) FROM runs WHERE status IN ('sleeping', 'waiting')")?
         .query_row([], |r| r.get(0))?)
 }
 
@@ -347,5 +355,88 @@ pub(super) fn active_manifests(
          JOIN versions v ON v.sha = w.active_version ORDER BY w.name",
     )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+// ---- human in the loop (issue 3) ----
+
+pub(super) fn pending_prompts(
+    conn: &Connection,
+    run_id: Option<&str>,
+) -> Result<Vec<PendingPrompt>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.id, r.workflow, r.status, j.name, j.occurrence, j.value, j.created_at
+         FROM runs r JOIN journal j ON j.run_id = r.id AND j.kind = 'prompt'
+         WHERE r.status IN ('waiting', 'running') AND (?1 IS NULL OR r.id = ?1)
+           AND NOT EXISTS (SELECT 1 FROM journal a
+                           WHERE a.run_id = j.run_id AND a.kind = 'answer'
+                             AND a.name = j.name AND a.occurrence = j.occurrence)
+         ORDER BY j.created_at, r.id",
+    )?;
+    let rows = stmt.query_map([run_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, u32>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, i64>(6)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (run_id, workflow, status, name, occurrence, value, asked_at) = row?;
+        let status = RunStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status {status}")))?;
+        let prompt = serde_json::from_str(value.as_deref().unwrap_or("null")).map_err(|e| {
+            StoreError::Corrupt(format!("prompt #{occurrence} of run {run_id}: {e}"))
+        })?;
+        out.push(PendingPrompt {
+            run_id,
+            workflow,
+            status,
+            name,
+            occurrence,
+            prompt,
+            asked_at,
+        });
+    }
+    Ok(out)
+}
+
+const SIGNAL_COLUMNS: &str = "seq, run_id, name, payload, sent_at, sent_by, consumed_at";
+
+fn signal_from_row(r: &Row<'_>) -> rusqlite::Result<SignalRecord> {
+    Ok(SignalRecord {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        name: r.get(2)?,
+        payload: r.get(3)?,
+        sent_at: r.get(4)?,
+        sent_by: r.get(5)?,
+        consumed_at: r.get(6)?,
+    })
+}
+
+pub(super) fn next_signal(
+    conn: &Connection,
+    run_id: &str,
+    name: &str,
+) -> Result<Option<SignalRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {SIGNAL_COLUMNS} FROM signals
+         WHERE run_id = ?1 AND name = ?2 AND consumed_at IS NULL ORDER BY seq LIMIT 1"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([run_id, name], signal_from_row)
+        .optional()?)
+}
+
+pub(super) fn signals(conn: &Connection, run_id: &str) -> Result<Vec<SignalRecord>, StoreError> {
+    let sql = format!("SELECT {SIGNAL_COLUMNS} FROM signals WHERE run_id = ?1 ORDER BY seq");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([run_id], signal_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -5,8 +5,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sqlite_read::read_run;
 use super::{
-    ErrorRecord, NewEntry, NewEvent, RunStatus, StateEffect, StateKey, StoreError, WriteOp,
-    WriteOutcome,
+    EntryKind, ErrorRecord, JournalEntry, NewEntry, NewEvent, NewSignal, Refusal, RunStatus,
+    StateEffect, StateKey, StoreError, WriteOp, WriteOutcome,
 };
 
 /// Applies one op; on error the caller rolls back its savepoint.
@@ -71,8 +71,8 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             let changed = conn
                 .prepare_cached(
                     "UPDATE runs SET owner = ?2, activations = activations + 1,
-                            status = CASE WHEN status IN ('pending', 'sleeping') THEN 'running'
-                                          ELSE status END
+                            status = CASE WHEN status IN ('pending', 'sleeping', 'waiting')
+                                          THEN 'running' ELSE status END
                      WHERE id = ?1 AND owner IS ?3
                        AND status NOT IN ('completed', 'failed', 'cancelled', 'diverged')",
                 )?
@@ -311,6 +311,29 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             )?;
             Ok(WriteOutcome::Done)
         }
+        WriteOp::Answer {
+            run_id,
+            entry,
+            events,
+        } => answer(conn, &run_id, entry, &events),
+        WriteOp::Signal(signal) => self::signal(conn, signal),
+        WriteOp::Wake { run_id, at } => {
+            conn.prepare_cached(
+                "UPDATE runs SET wake_at = ?2
+                 WHERE id = ?1 AND status = 'waiting' AND owner IS NULL",
+            )?
+            .execute(params![run_id, at])?;
+            Ok(WriteOutcome::Done)
+        }
+        WriteOp::AddLlmUsage {
+            run_id,
+            usage,
+            events,
+        } => {
+            add_usage(conn, &run_id, &usage)?;
+            insert_events(conn, &run_id, &events)?;
+            Ok(WriteOutcome::Done)
+        }
     }
 }
 
@@ -364,6 +387,142 @@ fn create_run(conn: &Connection, run: super::NewRun) -> Result<WriteOutcome, Sto
         run_id: run.id,
         existing: false,
     })
+}
+
+/// The status and owner of a run.
+fn status_of(conn: &Connection, run_id: &str) -> Result<(RunStatus, Option<String>), StoreError> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT status, owner FROM runs WHERE id = ?1")?
+        .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((status, owner)) = row else {
+        return Err(StoreError::NotFound(format!("run {run_id}")));
+    };
+    let status = RunStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("run status {status}")))?;
+    Ok((status, owner))
+}
+
+fn has_entry(
+    conn: &Connection,
+    run_id: &str,
+    kind: EntryKind,
+    name: &str,
+    occurrence: u32,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM journal
+             WHERE run_id = ?1 AND kind = ?2 AND name = ?3 AND occurrence = ?4 LIMIT 1",
+        )?
+        .query_row(params![run_id, kind.as_str(), name, occurrence], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// An answer written by someone who does not own the run: the checks and
+/// the write are one transaction, so of two racing answers one wins.
+fn answer(
+    conn: &Connection,
+    run_id: &str,
+    mut entry: JournalEntry,
+    events: &[NewEvent],
+) -> Result<WriteOutcome, StoreError> {
+    let (status, owner) = status_of(conn, run_id)?;
+    if status.is_terminal() {
+        return Ok(WriteOutcome::Refused(Refusal::Finished(status)));
+    }
+    if status != RunStatus::Waiting || owner.is_some() {
+        let status = if owner.is_some() {
+            RunStatus::Running
+        } else {
+            status
+        };
+        return Ok(WriteOutcome::Refused(Refusal::NotWaiting(status)));
+    }
+    if !has_entry(
+        conn,
+        run_id,
+        EntryKind::Prompt,
+        &entry.name,
+        entry.occurrence,
+    )? {
+        return Ok(WriteOutcome::Refused(Refusal::NoPrompt));
+    }
+    if has_entry(
+        conn,
+        run_id,
+        EntryKind::Answer,
+        &entry.name,
+        entry.occurrence,
+    )? {
+        return Ok(WriteOutcome::Refused(Refusal::AlreadyAnswered));
+    }
+    entry.seq = conn
+        .prepare_cached("SELECT coalesce(max(seq) + 1, 0) FROM journal WHERE run_id = ?1")?
+        .query_row([run_id], |r| r.get(0))?;
+    let at = entry.created_at;
+    insert_entry(
+        conn,
+        run_id,
+        &NewEntry {
+            entry,
+            effect: None,
+        },
+    )?;
+    conn.prepare_cached("UPDATE runs SET wake_at = ?2, updated_at = ?2 WHERE id = ?1")?
+        .execute(params![run_id, at])?;
+    insert_events(conn, run_id, events)?;
+    Ok(WriteOutcome::Done)
+}
+
+/// Buffers a signal. A run waiting for an event is made due; one waiting
+/// for a person (its last entry is an unanswered prompt) is left alone.
+fn signal(conn: &Connection, s: NewSignal) -> Result<WriteOutcome, StoreError> {
+    let (status, owner) = status_of(conn, &s.run_id)?;
+    if status.is_terminal() {
+        return Ok(WriteOutcome::Refused(Refusal::Finished(status)));
+    }
+    conn.prepare_cached(
+        "INSERT INTO signals (run_id, name, payload, sent_at, sent_by)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![s.run_id, s.name, s.payload, s.sent_at, s.sent_by])?;
+    if status == RunStatus::Waiting && owner.is_none() {
+        let last_kind: Option<String> = conn
+            .prepare_cached("SELECT kind FROM journal WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1")?
+            .query_row([&s.run_id], |r| r.get(0))
+            .optional()?;
+        if last_kind.as_deref() != Some(EntryKind::Prompt.as_str()) {
+            conn.prepare_cached("UPDATE runs SET wake_at = ?2 WHERE id = ?1")?
+                .execute(params![s.run_id, s.sent_at])?;
+        }
+    }
+    insert_events(
+        conn,
+        &s.run_id,
+        &[NewEvent {
+            at: s.sent_at,
+            kind: "signal".into(),
+            data: serde_json::json!({"name": s.name, "by": s.sent_by}),
+        }],
+    )?;
+    Ok(WriteOutcome::Signalled { status })
+}
+
+fn add_usage(conn: &Connection, run_id: &str, u: &super::LlmUsage) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE runs SET llm_calls = llm_calls + ?2, llm_input_tokens = llm_input_tokens + ?3,
+                llm_output_tokens = llm_output_tokens + ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        run_id,
+        u.calls as i64,
+        u.input_tokens as i64,
+        u.output_tokens as i64
+    ])?;
+    Ok(())
 }
 
 /// Refuses writes to a run this worker no longer owns or that has ended.
@@ -426,6 +585,21 @@ fn insert_entry(conn: &Connection, run_id: &str, e: &NewEntry) -> Result<(), Sto
                 .execute(params![session_id, key, value, j.created_at])?;
             }
         },
+        Some(StateEffect::ConsumeSignal { id }) => {
+            let taken = conn
+                .prepare_cached(
+                    "UPDATE signals SET consumed_at = ?3
+                     WHERE seq = ?1 AND run_id = ?2 AND consumed_at IS NULL",
+                )?
+                .execute(params![id, run_id, j.created_at])?;
+            if taken == 0 {
+                return Err(StoreError::LeaseLost {
+                    run_id: run_id.to_string(),
+                    reason: format!("signal {id} was taken by another activation"),
+                });
+            }
+        }
+        Some(StateEffect::LlmUsage(u)) => add_usage(conn, run_id, u)?,
         Some(StateEffect::Delete { key }) => match key {
             StateKey::Run { run_id, key } => {
                 conn.prepare_cached("DELETE FROM run_state WHERE run_id = ?1 AND key = ?2")?

@@ -163,7 +163,32 @@ impl Runtime {
             }
         };
         let events = state.cx.take_events();
-        self.finish(&run, outcome, events).await
+        let awaited_signal = state.cx.awaited_signal.take();
+        let outcome = self.finish(&run, outcome, events).await;
+        if let (Outcome::Suspended { .. }, Some(name)) = (&outcome, awaited_signal) {
+            self.recheck_signal(&run.id, &name).await;
+        }
+        outcome
+    }
+
+    /// A signal sent after the body looked for one but before the run was
+    /// `waiting` found it running and did not wake it: look again, now
+    /// that the run is released, and make it due if one is there.
+    async fn recheck_signal(&self, run_id: &str, name: &str) {
+        match self.store.next_signal(run_id, name) {
+            Ok(Some(_)) => {
+                let wake = WriteOp::Wake {
+                    run_id: run_id.to_string(),
+                    at: crate::clock::now_ms(),
+                };
+                if let Err(e) = self.store.write(wake).await {
+                    tracing::warn!(error = %e, "waking a signalled run failed");
+                }
+                self.wake.notify_one();
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "checking for signals failed"),
+        }
     }
 
     /// Records the end of an activation on the run.
@@ -198,7 +223,7 @@ impl Runtime {
         });
         match write.await {
             Ok(_) => {
-                if status == RunStatus::Sleeping {
+                if matches!(status, RunStatus::Sleeping | RunStatus::Waiting) {
                     self.wake.notify_one();
                 }
                 outcome

@@ -53,6 +53,9 @@ pub struct BodyCx {
     pub dry: bool,
     /// When the activation began; cleared at the first host call.
     started: Option<std::time::Instant>,
+    /// The signal a `wait_for_event` suspended on: one sent while the run
+    /// was suspending must still wake it (see `activation.rs`).
+    pub awaited_signal: Option<String>,
 }
 
 impl BodyState {
@@ -85,6 +88,7 @@ impl BodyState {
                 events: Vec::new(),
                 dry,
                 started: (!dry).then(std::time::Instant::now),
+                awaited_signal: None,
             },
         }
     }

@@ -63,6 +63,12 @@ pub async fn call_step(
     };
     let version = cx.version.clone();
     let limits = cx.rt.config.limits;
+    let llm = std::sync::Arc::new(super::step_llm::StepLlm {
+        providers: cx.rt.llm.clone(),
+        store: cx.rt.store.clone(),
+        run_id: cx.run.id.clone(),
+        step: name.clone(),
+    });
     loop {
         let started = crate::clock::now_ms();
         let spec = AttemptSpec {
@@ -81,6 +87,7 @@ pub async fn call_step(
             env: &env,
             allow_http: allow_http.clone(),
             limits: &limits,
+            llm: Some(llm.clone()),
         };
         let active = cx.active.clone();
         let engine = cx.rt.engine.clone();

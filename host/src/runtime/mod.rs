@@ -9,13 +9,14 @@ mod body_llm;
 mod body_patch;
 mod body_spawn;
 mod body_step;
+pub mod human;
 pub mod interrupt;
 pub mod metrics;
 pub mod ownership;
 pub mod replay;
 mod scheduler;
 pub mod step;
-mod step_llm;
+pub mod step_llm;
 pub mod triggers;
 pub mod upgrade;
 pub mod versions;
@@ -100,6 +101,8 @@ pub struct Runtime {
     pub worker: WorkerIdentity,
     /// Counters for benchmarks and operators.
     pub metrics: metrics::Metrics,
+    /// The LLM providers of `[llm.providers]`.
+    pub llm: Arc<crate::llm::Providers>,
     active: Mutex<HashMap<String, Arc<ActiveRun>>>,
     /// Wakes the scheduler when work may have become due.
     wake: Notify,
@@ -124,6 +127,7 @@ impl Runtime {
             .write(WriteOp::Heartbeat(worker.record(crate::clock::now_ms())))
             .await?;
         let rt = Arc::new(Runtime {
+            llm: Arc::new(crate::llm::Providers::new(&config.llm)),
             store,
             versions: versions::Versions::new(engine.clone()),
             engine,

@@ -22,6 +22,8 @@ pub struct StepState {
     /// Lines the step logged, with their level.
     pub logs: Vec<(String, String)>,
     panic: Option<String>,
+    /// Provider access for `ctx.llm` inside the step.
+    pub llm: Option<std::sync::Arc<super::step_llm::StepLlm>>,
 }
 
 impl StepState {
@@ -31,6 +33,7 @@ impl StepState {
             sandbox: Sandbox::step(env, allow_http, limits),
             logs: Vec::new(),
             panic: None,
+            llm: None,
         }
     }
 }
@@ -206,6 +209,8 @@ pub struct AttemptSpec<'a> {
     pub env: &'a [(String, String)],
     pub allow_http: Vec<String>,
     pub limits: &'a Limits,
+    /// Provider access for `ctx.llm` inside the step.
+    pub llm: Option<std::sync::Arc<super::step_llm::StepLlm>>,
 }
 
 /// Runs one attempt of a step in a fresh instance.
@@ -213,7 +218,9 @@ pub async fn run_attempt(
     engine: &CairnEngine,
     spec: AttemptSpec<'_>,
 ) -> (AttemptResult, AttemptLogs) {
-    let mut store = engine.store(StepState::new(spec.env, spec.allow_http, spec.limits));
+    let mut state = StepState::new(spec.env, spec.allow_http, spec.limits);
+    state.llm = spec.llm.clone();
+    let mut store = engine.store(state);
     let call = async {
         let instance = spec.version.step.instantiate_async(&mut store).await?;
         instance

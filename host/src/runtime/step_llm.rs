@@ -1,14 +1,63 @@
-//! `ctx.llm` inside a step: part of the step, not journaled on its own.
-//! (Issue 3.)
+//! `ctx.llm` inside a step: part of the step, not journaled on its own
+//! (the step's result is; its retries apply). Token usage is still added
+//! to the run's totals as each call returns, since it is billed whether
+//! or not the attempt succeeds.
+
+use std::sync::Arc;
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
+use crate::journal::{LlmUsage, Storage, WriteOp};
+use crate::llm::Providers;
 
+use super::body_llm::{llm_event, to_chat_request, to_wit_error, to_wit_response};
 use super::step::StepState;
+
+/// What a step attempt needs to call providers: the registry, and where
+/// to count the tokens.
+pub struct StepLlm {
+    pub providers: Arc<Providers>,
+    pub store: Arc<dyn Storage>,
+    pub run_id: String,
+    pub step: String,
+}
 
 /// A step called an LLM.
 pub async fn llm(
-    _state: &mut StepState,
-    _request: LlmRequest,
+    state: &mut StepState,
+    request: LlmRequest,
 ) -> wasmtime::Result<Result<LlmResponse, LlmError>> {
-    Err(wasmtime::Error::msg("llm calls are not implemented yet"))
+    let Some(h) = state.llm.clone() else {
+        return Ok(Err(LlmError::NotConfigured(
+            "LLM calls are not available in this step instance".into(),
+        )));
+    };
+    let chat = match to_chat_request(&request) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let started = std::time::Instant::now();
+    match h.providers.chat(&chat).await {
+        Ok(reply) => {
+            let ev = llm_event(
+                &request.model,
+                &reply,
+                started.elapsed().as_millis() as u64,
+                Some(&h.step),
+            );
+            let write = h.store.write(WriteOp::AddLlmUsage {
+                run_id: h.run_id.clone(),
+                usage: LlmUsage {
+                    calls: 1,
+                    input_tokens: u64::from(reply.usage.input_tokens),
+                    output_tokens: u64::from(reply.usage.output_tokens),
+                },
+                events: vec![ev],
+            });
+            if let Err(e) = write.await {
+                tracing::warn!(error = %e, "recording a step's token usage failed");
+            }
+            Ok(Ok(to_wit_response(reply)))
+        }
+        Err(e) => Ok(Err(to_wit_error(&e))),
+    }
 }

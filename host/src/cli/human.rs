@@ -1,0 +1,574 @@
+//! `cairn prompts`, `cairn respond` and `cairn signal`: a person answering
+//! a waiting run, and signals for `wait_for_event`.
+//!
+//! Neither command runs the run: an accepted answer or a signal makes it
+//! due, and the next `cairn serve`, `cairn resume` or `cairn run --wait`
+//! resumes it. Both write through `WriteOp::Answer` / `WriteOp::Signal`,
+//! which check the run's status in the same transaction as the write.
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use cairn::journal::{
+    AnswerRecord, EntryKind, JournalEntry, NewEvent, NewSignal, PendingPrompt, PromptRecord,
+    Refusal, RunStatus, WriteOp, WriteOutcome,
+};
+use cairn::runtime::human::{check_answer, parse_plain, what_fits};
+
+use super::format::{json_brief, print_json, relative};
+use super::run::unknown_run;
+use super::{Env, Exit, ExitKind};
+
+#[derive(Debug, Args)]
+pub struct PromptsArgs {
+    /// Only the prompt of this run.
+    #[arg(long)]
+    run: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// The run whose prompt to answer.
+    run: String,
+    /// The answer: an option id (or label), a number, text, or JSON for a
+    /// `json` prompt. With `--json` it is read as JSON.
+    #[arg(allow_hyphen_values = true)]
+    value: String,
+    /// Who answers (default: the OS user).
+    #[arg(long)]
+    by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignalArgs {
+    /// The run to signal.
+    run: String,
+    /// The signal's name, as the body's `wait_for_event` names it.
+    name: String,
+    /// The payload: JSON (required to be, with `--json`), else taken as a
+    /// string; none sends `null`.
+    #[arg(allow_hyphen_values = true)]
+    data: Option<String>,
+    /// Who sends it (default: the OS user).
+    #[arg(long)]
+    by: Option<String>,
+}
+
+/// The OS user, for `--by`'s default.
+fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn refused(message: impl Into<String>) -> Exit {
+    Exit::new(ExitKind::Usage, message)
+}
+
+/// A prompt as `cairn prompts --json` and `runs show --json` give it.
+pub fn prompt_json(p: &PromptRecord) -> Value {
+    json!({
+        "question": p.question,
+        "input_type": p.input_type,
+        "options": p.options.iter().map(|o| json!({"id": o.id, "label": o.label})).collect::<Vec<_>>(),
+        "min": p.min,
+        "max": p.max,
+        "schema": p.schema,
+        "default": p.default,
+        "context": p.context,
+        "deadline": p.deadline,
+        "fits": what_fits(p),
+    })
+}
+
+pub fn prompts(env: &Env, a: PromptsArgs) -> Result<ExitKind, Exit> {
+    let store = env.store()?;
+    if let Some(id) = &a.run
+        && store.run(id)?.is_none()
+    {
+        return Err(unknown_run(id));
+    }
+    let pending = store.pending_prompts(a.run.as_deref())?;
+    let now = cairn::clock::now_ms();
+    if env.json {
+        let list: Vec<Value> = pending
+            .iter()
+            .map(|p| {
+                let mut v = prompt_json(&p.prompt);
+                v["run_id"] = json!(p.run_id);
+                v["workflow"] = json!(p.workflow);
+                v["status"] = json!(p.status.as_str());
+                v["occurrence"] = json!(p.occurrence);
+                v["asked_at"] = json!(p.asked_at);
+                v["age_ms"] = json!((now - p.asked_at).max(0));
+                v
+            })
+            .collect();
+        print_json(&json!({ "prompts": list }));
+        return Ok(ExitKind::Success);
+    }
+    if pending.is_empty() {
+        println!("no prompts are waiting for an answer");
+        return Ok(ExitKind::Success);
+    }
+    for (i, p) in pending.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print_prompt(p, now);
+    }
+    Ok(ExitKind::Success)
+}
+
+fn print_prompt(p: &PendingPrompt, now: i64) {
+    let r = &p.prompt;
+    let deadline = match r.deadline {
+        Some(d) => format!(", times out {}", relative(d, now)),
+        None => String::new(),
+    };
+    let busy = if p.status == RunStatus::Waiting {
+        String::new()
+    } else {
+        format!(" [{}: a worker is resuming it]", p.status)
+    };
+    println!(
+        "{}  {}  asked {}{deadline}{busy}",
+        p.run_id,
+        p.workflow,
+        relative(p.asked_at, now)
+    );
+    println!("  {}  [{}]", r.question, r.input_type);
+    if let Some(c) = &r.context {
+        println!("  context: {}", json_brief(&c.to_string(), 300));
+    }
+    if let Some(d) = &r.default {
+        println!("  default on timeout: {d}");
+    }
+    println!("  {}", what_fits(r));
+    println!("  cairn respond {} VALUE", p.run_id);
+}
+
+pub async fn respond(env: &Env, a: RespondArgs) -> Result<ExitKind, Exit> {
+    let store = env.store()?;
+    let Some(run) = store.run(&a.run)? else {
+        return Err(unknown_run(&a.run));
+    };
+    let id = &run.id;
+    if run.status.is_terminal() {
+        return Err(refused(format!(
+            "run {id} has ended ({}); it is not waiting for an answer",
+            run.status
+        )));
+    }
+    let pending = store.pending_prompts(Some(id))?;
+    let Some(p) = pending.last() else {
+        if let Some(by) = last_answer(&store.journal(id)?) {
+            return Err(refused(format!(
+                "run {id}'s prompt was already answered ({by}); this answer was not recorded"
+            )));
+        }
+        return Err(refused(match run.status {
+            RunStatus::Waiting => format!(
+                "run {id} is waiting, but not for a person: it waits for a signal \
+                 (`cairn signal {id} NAME`)"
+            ),
+            s => format!("run {id} is {s}, not waiting for an answer"),
+        }));
+    };
+    if run.status != RunStatus::Waiting {
+        return Err(refused(format!(
+            "run {id} is {}, not waiting for an answer: a worker is resuming it (its prompt \
+             may have timed out); look again with `cairn prompts`",
+            run.status
+        )));
+    }
+    if let Some(deadline) = p.prompt.deadline
+        && deadline <= cairn::clock::now_ms()
+    {
+        return Err(refused(format!(
+            "run {id}'s prompt timed out at {}; the run takes its timeout when a worker \
+             resumes it",
+            super::format::time(deadline)
+        )));
+    }
+    let value = if env.json {
+        match serde_json::from_str::<Value>(&a.value) {
+            Ok(v) => v,
+            Err(e) if p.prompt.input_type == "json" => {
+                return Err(refused(format!(
+                    "the answer is not valid JSON ({e}); {}; the prompt stays pending",
+                    what_fits(&p.prompt)
+                )));
+            }
+            // An option id or text given with --json for the output.
+            Err(_) => Value::String(a.value.clone()),
+        }
+    } else {
+        parse_plain(&p.prompt, &a.value)
+            .map_err(|m| refused(format!("answer refused: {m}; the prompt stays pending")))?
+    };
+    let value = check_answer(&p.prompt, value)
+        .map_err(|m| refused(format!("answer refused: {m}; the prompt stays pending")))?;
+    let by = a.by.clone().unwrap_or_else(os_user);
+    let now = cairn::clock::now_ms();
+    let record = AnswerRecord {
+        value: value.clone(),
+        by: by.clone(),
+        at: now,
+        timed_out: false,
+    };
+    let entry = JournalEntry {
+        seq: 0,
+        kind: EntryKind::Answer,
+        name: p.name.clone(),
+        occurrence: p.occurrence,
+        input_hash: None,
+        ok: true,
+        value: Some(serde_json::to_string(&record).expect("answers serialize")),
+        created_at: now,
+    };
+    let events = vec![NewEvent {
+        at: now,
+        kind: "answer".into(),
+        data: json!({"by": by, "occurrence": p.occurrence, "value": value}),
+    }];
+    let outcome = store
+        .write(WriteOp::Answer {
+            run_id: id.clone(),
+            entry,
+            events,
+        })
+        .await?;
+    match outcome {
+        WriteOutcome::Done => {}
+        WriteOutcome::Refused(r) => return Err(refused(refusal(id, &r))),
+        other => {
+            return Err(Exit::new(
+                ExitKind::Failure,
+                format!("answering answered {other:?}"),
+            ));
+        }
+    }
+    if env.json {
+        print_json(&json!({"run_id": id, "answered": true, "value": value, "by": by, "at": now}));
+    } else {
+        println!(
+            "answered run {id}: {value} (by {by}); it resumes under `cairn serve`, \
+             `cairn resume` or a waiting `cairn run --wait`"
+        );
+    }
+    Ok(ExitKind::Success)
+}
+
+/// Who answered the run's last prompt and when, if it was answered and
+/// nothing was asked since.
+fn last_answer(journal: &[JournalEntry]) -> Option<String> {
+    let prompt = journal.iter().rev().find(|e| e.kind == EntryKind::Prompt)?;
+    let answer = answer_of(journal, prompt)?;
+    let record: AnswerRecord = serde_json::from_str(answer.value.as_deref()?).ok()?;
+    Some(format!(
+        "{} by {} at {}",
+        record.value,
+        record.by,
+        super::format::time(record.at)
+    ))
+}
+
+fn refusal(id: &str, r: &Refusal) -> String {
+    match r {
+        Refusal::AlreadyAnswered => {
+            format!(
+                "run {id}'s prompt was already answered by someone else; this answer was not recorded"
+            )
+        }
+        Refusal::NotWaiting(s) => format!(
+            "run {id} is {s}, not waiting for an answer (it was answered or resumed meanwhile); \
+             this answer was not recorded"
+        ),
+        Refusal::NoPrompt => format!("run {id} has no such prompt"),
+        Refusal::Finished(s) => format!("run {id} has ended ({s})"),
+    }
+}
+
+pub async fn signal(env: &Env, a: SignalArgs) -> Result<ExitKind, Exit> {
+    if a.name.trim().is_empty() {
+        return Err(refused("the signal name is empty"));
+    }
+    let payload = match &a.data {
+        None => Value::Null,
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => v,
+            Err(e) if env.json => {
+                return Err(refused(format!("the signal's data is not valid JSON: {e}")));
+            }
+            Err(_) => Value::String(text.clone()),
+        },
+    };
+    let store = env.store()?;
+    if store.run(&a.run)?.is_none() {
+        return Err(unknown_run(&a.run));
+    }
+    let by = a.by.clone().unwrap_or_else(os_user);
+    let outcome = store
+        .write(WriteOp::Signal(NewSignal {
+            run_id: a.run.clone(),
+            name: a.name.clone(),
+            payload: payload.to_string(),
+            sent_at: cairn::clock::now_ms(),
+            sent_by: Some(by.clone()),
+        }))
+        .await?;
+    let status = match outcome {
+        WriteOutcome::Signalled { status } => status,
+        WriteOutcome::Refused(Refusal::Finished(s)) => {
+            return Err(refused(format!(
+                "run {} already ended ({s}); the signal `{}` was not delivered",
+                a.run, a.name
+            )));
+        }
+        other => {
+            return Err(Exit::new(
+                ExitKind::Failure,
+                format!("signalling answered {other:?}"),
+            ));
+        }
+    };
+    if env.json {
+        print_json(
+            &json!({"run_id": a.run, "signal": a.name, "payload": payload,
+                           "by": by, "run_status": status.as_str()}),
+        );
+    } else {
+        let note = if status == RunStatus::Waiting {
+            "it resumes under `cairn serve` or `cairn resume`"
+        } else {
+            "it is kept until the run waits for it"
+        };
+        println!(
+            "signal `{}` sent to run {} ({status}); {note}",
+            a.name, a.run
+        );
+    }
+    Ok(ExitKind::Success)
+}
+
+// ---- `runs show` ----
+
+/// The prompts of a journal with their answers, for `runs show --json`.
+pub fn prompts_of(journal: &[JournalEntry]) -> Vec<Value> {
+    journal
+        .iter()
+        .filter(|e| e.kind == EntryKind::Prompt)
+        .map(|p| {
+            let record: Option<PromptRecord> = p
+                .value
+                .as_deref()
+                .and_then(|v| serde_json::from_str(v).ok());
+            let mut v = record
+                .as_ref()
+                .map(prompt_json)
+                .unwrap_or_else(|| json!({}));
+            v["occurrence"] = json!(p.occurrence);
+            v["asked_at"] = json!(p.created_at);
+            let answer = answer_of(journal, p);
+            v["pending"] = json!(answer.is_none());
+            match answer {
+                Some(a) if a.ok => {
+                    v["answer"] = a
+                        .value
+                        .as_deref()
+                        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                        .unwrap_or(Value::Null);
+                }
+                Some(a) => {
+                    v["answer"] = Value::Null;
+                    v["error"] = a
+                        .value
+                        .as_deref()
+                        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                        .unwrap_or(Value::Null);
+                }
+                None => v["answer"] = Value::Null,
+            }
+            v
+        })
+        .collect()
+}
+
+fn answer_of<'a>(journal: &'a [JournalEntry], prompt: &JournalEntry) -> Option<&'a JournalEntry> {
+    journal.iter().find(|e| {
+        e.kind == EntryKind::Answer && e.name == prompt.name && e.occurrence == prompt.occurrence
+    })
+}
+
+/// The signals of a run, for `runs show --json`.
+pub fn signals_json(signals: &[cairn::journal::SignalRecord]) -> Vec<Value> {
+    signals
+        .iter()
+        .map(|s| {
+            json!({
+                "seq": s.id,
+                "name": s.name,
+                "payload": super::format::json_value(&s.payload),
+                "sent_at": s.sent_at,
+                "sent_by": s.sent_by,
+                "consumed_at": s.consumed_at,
+            })
+        })
+        .collect()
+}
+
+/// The LLM calls of a run: journaled ones (the body's) and the `llm`
+/// events of calls made inside steps.
+pub fn llm_calls_of(journal: &[JournalEntry], events: &[cairn::journal::RunEvent]) -> Vec<Value> {
+    let mut out: Vec<Value> = journal
+        .iter()
+        .filter(|e| e.kind == EntryKind::Llm)
+        .map(|e| {
+            let v: Value = e
+                .value
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or(Value::Null);
+            if e.ok {
+                json!({"model": e.name, "occurrence": e.occurrence, "at": e.created_at, "ok": true,
+                       "answered_by": v["model"], "finish_reason": v["finish_reason"],
+                       "input_tokens": v["usage"]["input_tokens"],
+                       "output_tokens": v["usage"]["output_tokens"]})
+            } else {
+                json!({"model": e.name, "occurrence": e.occurrence, "at": e.created_at, "ok": false,
+                       "error": v})
+            }
+        })
+        .collect();
+    out.extend(
+        events
+            .iter()
+            .filter(|e| e.kind == "llm" && e.data["step"].is_string())
+            .map(|e| {
+                let d = &e.data;
+                json!({"model": d["model"], "step": d["step"], "at": e.at, "ok": true,
+                       "answered_by": d["answered_by"], "finish_reason": d["finish_reason"],
+                       "input_tokens": d["input_tokens"], "output_tokens": d["output_tokens"]})
+            }),
+    );
+    out
+}
+
+/// The human-in-the-loop and LLM part of `runs show`.
+pub fn print_show(
+    run: &cairn::journal::RunRecord,
+    journal: &[JournalEntry],
+    events: &[cairn::journal::RunEvent],
+    signals: &[cairn::journal::SignalRecord],
+) {
+    use super::format::time;
+    let now = cairn::clock::now_ms();
+    if run.llm.calls > 0 {
+        println!(
+            "llm       {} call{}, {} input + {} output tokens",
+            run.llm.calls,
+            if run.llm.calls == 1 { "" } else { "s" },
+            run.llm.input_tokens,
+            run.llm.output_tokens
+        );
+    }
+    let prompts: Vec<&JournalEntry> = journal
+        .iter()
+        .filter(|e| e.kind == EntryKind::Prompt)
+        .collect();
+    if !prompts.is_empty() {
+        println!("prompts");
+        for p in prompts {
+            let record: Option<PromptRecord> = p
+                .value
+                .as_deref()
+                .and_then(|v| serde_json::from_str(v).ok());
+            let Some(r) = record else { continue };
+            println!(
+                "  #{} [{}] {}  asked {}",
+                p.occurrence,
+                r.input_type,
+                r.question,
+                time(p.created_at)
+            );
+            match answer_of(journal, p) {
+                Some(a) if a.ok => {
+                    let ans: Option<AnswerRecord> = a
+                        .value
+                        .as_deref()
+                        .and_then(|v| serde_json::from_str(v).ok());
+                    if let Some(ans) = ans {
+                        if ans.timed_out {
+                            println!("     timed out at {}: default {}", time(ans.at), ans.value);
+                        } else {
+                            println!(
+                                "     answered {} by {} at {}",
+                                ans.value,
+                                ans.by,
+                                time(ans.at)
+                            );
+                        }
+                    }
+                }
+                Some(a) => println!("     timed out at {} with no default", time(a.created_at)),
+                None => {
+                    let deadline = r
+                        .deadline
+                        .map(|d| format!(", times out {}", relative(d, now)))
+                        .unwrap_or_default();
+                    println!(
+                        "     pending: `cairn respond {} VALUE` ({}){deadline}",
+                        run.id,
+                        what_fits(&r)
+                    );
+                }
+            }
+        }
+    }
+    if !signals.is_empty() {
+        println!("signals");
+        for s in signals {
+            let by = s
+                .sent_by
+                .as_deref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+            let state = match s.consumed_at {
+                Some(t) => format!("taken {}", time(t)),
+                None => "buffered".into(),
+            };
+            println!(
+                "  {} {}  sent {}{by}, {state}",
+                s.name,
+                json_brief(&s.payload, 80),
+                time(s.sent_at)
+            );
+        }
+    }
+    let calls = llm_calls_of(journal, events);
+    if !calls.is_empty() {
+        println!("llm calls");
+        for c in calls {
+            let step = c["step"]
+                .as_str()
+                .map(|s| format!("[step {s}] "))
+                .unwrap_or_default();
+            let model = c["model"].as_str().unwrap_or("?");
+            if c["ok"] == true {
+                println!(
+                    "  {step}{model} → {}, {} in / {} out tokens",
+                    c["finish_reason"].as_str().unwrap_or("?"),
+                    c["input_tokens"],
+                    c["output_tokens"]
+                );
+            } else {
+                println!(
+                    "  {step}{model} FAILED {}",
+                    c["error"]["message"].as_str().unwrap_or("")
+                );
+            }
+        }
+    }
+}
