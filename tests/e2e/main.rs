@@ -5,7 +5,9 @@
 mod fake_llm;
 mod support;
 
+mod api;
 mod bad_input;
+mod browser;
 mod cancel;
 mod crash;
 mod determinism;

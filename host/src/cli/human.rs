@@ -10,10 +10,10 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use cairn::journal::{
-    AnswerRecord, EntryKind, JournalEntry, NewEvent, NewSignal, PendingPrompt, PromptRecord,
-    Refusal, RunStatus, WriteOp, WriteOutcome,
+    AnswerRecord, EntryKind, JournalEntry, PendingPrompt, PromptRecord, RunStatus,
 };
-use cairn::runtime::human::{check_answer, parse_plain, what_fits};
+use cairn::runtime::human::what_fits;
+use cairn::runtime::respond::{self, AnswerInput, RespondError};
 
 use super::format::{json_brief, print_json, relative};
 use super::run::unknown_run;
@@ -151,150 +151,46 @@ fn print_prompt(p: &PendingPrompt, now: i64) {
 
 pub async fn respond(env: &Env, a: RespondArgs) -> Result<ExitKind, Exit> {
     let store = env.store()?;
-    let Some(run) = store.run(&a.run)? else {
-        return Err(unknown_run(&a.run));
-    };
-    let id = &run.id;
-    if run.status.is_terminal() {
-        return Err(refused(format!(
-            "run {id} has ended ({}); it is not waiting for an answer",
-            run.status
-        )));
-    }
-    let pending = store.pending_prompts(Some(id))?;
-    let Some(p) = pending.last() else {
-        if let Some(by) = last_answer(&store.journal(id)?) {
-            return Err(refused(format!(
-                "run {id}'s prompt was already answered ({by}); this answer was not recorded"
-            )));
-        }
-        return Err(refused(match run.status {
-            RunStatus::Waiting => format!(
-                "run {id} is waiting, but not for a person: it waits for a signal \
-                 (`cairn signal {id} NAME`)"
-            ),
-            s => format!("run {id} is {s}, not waiting for an answer"),
-        }));
-    };
-    if run.status != RunStatus::Waiting {
-        return Err(refused(format!(
-            "run {id} is {}, not waiting for an answer: a worker is resuming it (its prompt \
-             may have timed out); look again with `cairn prompts`",
-            run.status
-        )));
-    }
-    if let Some(deadline) = p.prompt.deadline
-        && deadline <= cairn::clock::now_ms()
-    {
-        return Err(refused(format!(
-            "run {id}'s prompt timed out at {}; the run takes its timeout when a worker \
-             resumes it",
-            super::format::time(deadline)
-        )));
-    }
-    let value = if env.json {
+    let input = if env.json {
         match serde_json::from_str::<Value>(&a.value) {
-            Ok(v) => v,
-            Err(e) if p.prompt.input_type == "json" => {
-                return Err(refused(format!(
-                    "the answer is not valid JSON ({e}); {}; the prompt stays pending",
-                    what_fits(&p.prompt)
-                )));
-            }
-            // An option id or text given with --json for the output.
-            Err(_) => Value::String(a.value.clone()),
+            Ok(v) => AnswerInput::Json(v),
+            // An option id or text given with --json for the output;
+            // a `json` prompt refuses it with what would fit.
+            Err(_) => AnswerInput::Text(a.value.clone()),
         }
     } else {
-        parse_plain(&p.prompt, &a.value)
-            .map_err(|m| refused(format!("answer refused: {m}; the prompt stays pending")))?
+        AnswerInput::Text(a.value.clone())
     };
-    let value = check_answer(&p.prompt, value)
-        .map_err(|m| refused(format!("answer refused: {m}; the prompt stays pending")))?;
     let by = a.by.clone().unwrap_or_else(os_user);
-    let now = cairn::clock::now_ms();
-    let record = AnswerRecord {
-        value: value.clone(),
-        by: by.clone(),
-        at: now,
-        timed_out: false,
-    };
-    let entry = JournalEntry {
-        seq: 0,
-        kind: EntryKind::Answer,
-        name: p.name.clone(),
-        occurrence: p.occurrence,
-        input_hash: None,
-        ok: true,
-        value: Some(serde_json::to_string(&record).expect("answers serialize")),
-        created_at: now,
-    };
-    let events = vec![NewEvent {
-        at: now,
-        kind: "answer".into(),
-        data: json!({"by": by, "occurrence": p.occurrence, "value": value}),
-    }];
-    let outcome = store
-        .write(WriteOp::Answer {
-            run_id: id.clone(),
-            entry,
-            events,
-        })
-        .await?;
-    match outcome {
-        WriteOutcome::Done => {}
-        WriteOutcome::Refused(r) => return Err(refused(refusal(id, &r))),
-        other => {
-            return Err(Exit::new(
-                ExitKind::Failure,
-                format!("answering answered {other:?}"),
-            ));
-        }
-    }
+    let answered = respond::respond(&*store, &a.run, input, &by)
+        .await
+        .map_err(respond_exit)?;
     if env.json {
-        print_json(&json!({"run_id": id, "answered": true, "value": value, "by": by, "at": now}));
+        print_json(
+            &json!({"run_id": answered.run_id, "answered": true, "value": answered.value,
+                           "by": answered.by, "at": answered.at}),
+        );
     } else {
         println!(
-            "answered run {id}: {value} (by {by}); it resumes under `cairn serve`, \
-             `cairn resume` or a waiting `cairn run --wait`"
+            "answered run {}: {} (by {}); it resumes under `cairn serve`, `cairn resume` or a \
+             waiting `cairn run --wait`",
+            answered.run_id, answered.value, answered.by
         );
     }
     Ok(ExitKind::Success)
 }
 
-/// Who answered the run's last prompt and when, if it was answered and
-/// nothing was asked since.
-fn last_answer(journal: &[JournalEntry]) -> Option<String> {
-    let prompt = journal.iter().rev().find(|e| e.kind == EntryKind::Prompt)?;
-    let answer = answer_of(journal, prompt)?;
-    let record: AnswerRecord = serde_json::from_str(answer.value.as_deref()?).ok()?;
-    Some(format!(
-        "{} by {} at {}",
-        record.value,
-        record.by,
-        super::format::time(record.at)
-    ))
-}
-
-fn refusal(id: &str, r: &Refusal) -> String {
-    match r {
-        Refusal::AlreadyAnswered => {
-            format!(
-                "run {id}'s prompt was already answered by someone else; this answer was not recorded"
-            )
-        }
-        Refusal::NotWaiting(s) => format!(
-            "run {id} is {s}, not waiting for an answer (it was answered or resumed meanwhile); \
-             this answer was not recorded"
-        ),
-        Refusal::NoPrompt => format!("run {id} has no such prompt"),
-        Refusal::Finished(s) => format!("run {id} has ended ({s})"),
+fn respond_exit(e: RespondError) -> Exit {
+    match e {
+        RespondError::UnknownRun(id) => unknown_run(&id),
+        RespondError::Refused(m)
+        | RespondError::NotWaiting(m)
+        | RespondError::AlreadyAnswered(m) => refused(m),
+        RespondError::Store(s) => Exit::from_store(s),
     }
 }
 
 pub async fn signal(env: &Env, a: SignalArgs) -> Result<ExitKind, Exit> {
-    if a.name.trim().is_empty() {
-        return Err(refused("the signal name is empty"));
-    }
     let payload = match &a.data {
         None => Value::Null,
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -306,34 +202,10 @@ pub async fn signal(env: &Env, a: SignalArgs) -> Result<ExitKind, Exit> {
         },
     };
     let store = env.store()?;
-    if store.run(&a.run)?.is_none() {
-        return Err(unknown_run(&a.run));
-    }
     let by = a.by.clone().unwrap_or_else(os_user);
-    let outcome = store
-        .write(WriteOp::Signal(NewSignal {
-            run_id: a.run.clone(),
-            name: a.name.clone(),
-            payload: payload.to_string(),
-            sent_at: cairn::clock::now_ms(),
-            sent_by: Some(by.clone()),
-        }))
-        .await?;
-    let status = match outcome {
-        WriteOutcome::Signalled { status } => status,
-        WriteOutcome::Refused(Refusal::Finished(s)) => {
-            return Err(refused(format!(
-                "run {} already ended ({s}); the signal `{}` was not delivered",
-                a.run, a.name
-            )));
-        }
-        other => {
-            return Err(Exit::new(
-                ExitKind::Failure,
-                format!("signalling answered {other:?}"),
-            ));
-        }
-    };
+    let status = respond::signal(&*store, &a.run, &a.name, &payload, &by)
+        .await
+        .map_err(respond_exit)?;
     if env.json {
         print_json(
             &json!({"run_id": a.run, "signal": a.name, "payload": payload,

@@ -14,6 +14,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod ownership;
 pub mod replay;
+pub mod respond;
 mod scheduler;
 pub mod step;
 pub mod step_llm;

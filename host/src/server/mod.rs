@@ -7,6 +7,7 @@
 //! carry signatures) and the page's static files must present it.
 
 mod error;
+mod human;
 mod runs;
 pub mod signature;
 mod sse;
@@ -71,6 +72,9 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::journal))
         .routes(routes!(runs::cancel))
         .routes(routes!(sse::events))
+        .routes(routes!(human::list))
+        .routes(routes!(human::respond))
+        .routes(routes!(human::signal))
         .routes(routes!(triggers::emit))
         .routes(routes!(triggers::webhook))
         .with_state(state.clone())

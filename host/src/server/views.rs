@@ -49,6 +49,8 @@ pub struct RunView {
     /// When a sleeping run is due.
     pub wake_at: Option<UnixMs>,
     pub activations: u32,
+    /// Tokens its LLM calls used.
+    pub llm: LlmUsageView,
     /// Run state (key → JSON value); only on a single run.
     #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,10 +77,23 @@ impl RunView {
             updated_at: r.updated_at,
             wake_at: r.wake_at,
             activations: r.activations,
+            llm: LlmUsageView {
+                calls: r.llm.calls,
+                input_tokens: r.llm.input_tokens,
+                output_tokens: r.llm.output_tokens,
+            },
             state: None,
             session_state: None,
         }
     }
+}
+
+/// Token usage of a run's LLM calls.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LlmUsageView {
+    pub calls: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
 }
 
 /// Key/value pairs as a JSON object.

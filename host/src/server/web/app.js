@@ -1,1 +1,380 @@
+// The cairn web page: runs (live), a run's details and journal, and the
+// prompts waiting for a person, with controls for their input type.
+// Plain JavaScript against the /v1 API; no build step.
+"use strict";
 
+const app = document.getElementById("app");
+const STATUSES = ["pending", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "diverged"];
+let token = localStorage.getItem("cairn-token") || "";
+let timer = null;
+let source = null;
+
+// ---- helpers --------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function time(ms) {
+  if (!ms) return "";
+  return new Date(ms).toLocaleString();
+}
+
+function ago(ms) {
+  const s = Math.round((Date.now() - ms) / 1000);
+  if (Math.abs(s) < 60) return s >= 0 ? `${s}s ago` : `in ${-s}s`;
+  const m = Math.round(s / 60);
+  if (Math.abs(m) < 60) return m >= 0 ? `${m}m ago` : `in ${-m}m`;
+  const h = Math.round(m / 60);
+  return h >= 0 ? `${h}h ago` : `in ${-h}h`;
+}
+
+function pretty(v) {
+  return v === undefined ? "" : JSON.stringify(v, null, 2);
+}
+
+function badge(status) {
+  return el("span", { class: `status ${status}`, "data-status": status }, status);
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Content-Type": "application/json" }, options.headers || {});
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(path, Object.assign({}, options, { headers }));
+  const text = await res.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch (_) { body = { error: { message: text } }; }
+  if (res.status === 401) {
+    document.getElementById("token-bar").hidden = false;
+  }
+  if (!res.ok) {
+    const err = new Error((body && body.error && body.error.message) || res.statusText);
+    err.status = res.status;
+    throw err;
+  }
+  return body;
+}
+
+function stop() {
+  if (timer) clearInterval(timer);
+  timer = null;
+  if (source) source.close();
+  source = null;
+}
+
+function every(ms, f) {
+  f();
+  timer = setInterval(f, ms);
+}
+
+function setNav(name) {
+  for (const a of document.querySelectorAll("nav a")) {
+    a.classList.toggle("active", a.dataset.nav === name);
+  }
+}
+
+async function refreshPromptCount() {
+  try {
+    const { prompts } = await api("/v1/prompts");
+    document.getElementById("prompt-count").textContent = prompts.length ? String(prompts.length) : "";
+    document.getElementById("live").classList.remove("off");
+  } catch (_) {
+    document.getElementById("live").classList.add("off");
+  }
+}
+
+// ---- runs list ------------------------------------------------------------
+
+function runsPage() {
+  setNav("runs");
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const status = el("select", { id: "filter-status" },
+    el("option", { value: "" }, "any status"),
+    STATUSES.map((s) => el("option", { value: s, selected: params.get("status") === s }, s)));
+  const workflow = el("input", { id: "filter-workflow", placeholder: "workflow", value: params.get("workflow") || "" });
+  const apply = () => {
+    const q = new URLSearchParams();
+    if (status.value) q.set("status", status.value);
+    if (workflow.value) q.set("workflow", workflow.value);
+    location.hash = `#/?${q}`;
+  };
+  status.addEventListener("change", apply);
+  workflow.addEventListener("change", apply);
+  const body = el("tbody");
+  const more = el("button", { class: "secondary", hidden: true }, "More");
+  let cursor = null;
+  app.replaceChildren(
+    el("h1", {}, "Runs"),
+    el("div", { class: "filters" }, status, workflow),
+    el("table", { id: "runs" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Run"), el("th", {}, "Workflow"), el("th", {}, "Status"), el("th", {}, "Created"), el("th", {}, "Detail"))),
+      body),
+    el("p", {}, more));
+  const query = () => {
+    const q = new URLSearchParams({ limit: "50" });
+    if (params.get("status")) q.set("status", params.get("status"));
+    if (params.get("workflow")) q.set("workflow", params.get("workflow"));
+    return q;
+  };
+  const row = (r) => el("tr", { class: "run", "data-run": r.run_id, onclick: () => { location.hash = `#/runs/${r.run_id}`; } },
+    el("td", {}, el("code", {}, r.run_id)),
+    el("td", {}, r.workflow),
+    el("td", {}, badge(r.status)),
+    el("td", { title: time(r.created_at) }, ago(r.created_at)),
+    el("td", { class: "muted" },
+      r.status === "sleeping" && r.wake_at ? `wakes ${ago(r.wake_at)}` :
+      r.error ? r.error.message : ""));
+  every(2000, async () => {
+    try {
+      const page = await api(`/v1/runs?${query()}`);
+      body.replaceChildren(...page.runs.map(row));
+      if (!page.runs.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No runs.")));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+    } catch (e) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "message error" }, e.message)));
+    }
+    refreshPromptCount();
+  });
+  more.addEventListener("click", async () => {
+    stop();
+    const q = query();
+    q.set("cursor", cursor);
+    const page = await api(`/v1/runs?${q}`);
+    body.append(...page.runs.map(row));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+  });
+}
+
+// ---- one run --------------------------------------------------------------
+
+function describeEntry(e) {
+  const v = e.value === null || e.value === undefined ? "" : JSON.stringify(e.value);
+  const short = v.length > 160 ? `${v.slice(0, 159)}…` : v;
+  switch (e.kind) {
+    case "step": return e.ok ? `step ${e.name} → ${short}` : `step ${e.name} failed: ${short}`;
+    case "step-attempt": return `step ${e.name}: attempt failed, retrying — ${short}`;
+    case "sleep": return `durable sleep until ${time(e.value && e.value.wake_at)}`;
+    case "prompt": return `asked a person: ${e.value && e.value.question}`;
+    case "answer": return e.ok ? `answer: ${JSON.stringify(e.value && e.value.value)} by ${e.value && e.value.by}` : `no answer: ${short}`;
+    case "event": return `signal ${e.name} → ${short}`;
+    case "llm": return `LLM ${e.name} → ${short}`;
+    case "state-set": return `state ${e.name.replace(":", " ")} set`;
+    case "state-delete": return `state ${e.name.replace(":", " ")} deleted`;
+    case "state-get": return `state ${e.name.replace(":", " ")} read → ${short || "nothing"}`;
+    case "now": return `clock read → ${time(e.value)}`;
+    case "random": return `random number → ${short}`;
+    case "patched": return `patch marker ${e.name} → ${short}`;
+    case "moved": return `moved to version ${String(e.value && e.value.to).slice(0, 12)}${e.value && e.value.forced ? " (forced)" : ""}`;
+    default: return `${e.kind} ${e.name} → ${short}`;
+  }
+}
+
+function runPage(id) {
+  setNav("runs");
+  const summary = el("dl", { class: "grid", id: "summary" });
+  const io = el("div", { class: "cols" });
+  const prompt = el("div", { id: "run-prompt" });
+  const journal = el("ol", { class: "timeline", id: "journal" });
+  const events = el("ol", { class: "timeline", id: "events" });
+  const cancel = el("button", { class: "danger", hidden: true, onclick: async () => {
+    if (!confirm("Cancel this run?")) return;
+    try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); }
+    load();
+  } }, "Cancel run");
+  app.replaceChildren(
+    el("h1", {}, "Run ", el("code", {}, id)),
+    summary, el("p", {}, cancel), prompt, io,
+    el("h2", {}, "Journal"), journal,
+    el("h2", {}, "Events"), events);
+
+  async function load() {
+    let run;
+    try {
+      run = await api(`/v1/runs/${id}`);
+    } catch (e) {
+      app.replaceChildren(el("p", { class: "message error" }, e.message));
+      stop();
+      return;
+    }
+    const dt = (k, v) => [el("dt", {}, k), el("dd", {}, v)];
+    summary.replaceChildren(
+      ...dt("status", badge(run.status)),
+      ...dt("workflow", run.workflow),
+      ...dt("version", el("code", {}, run.version.slice(0, 12))),
+      ...dt("created", time(run.created_at)),
+      ...dt("activations", String(run.activations)),
+      ...(run.session_id ? dt("session", run.session_id) : []),
+      ...(run.wake_at && run.status === "sleeping" ? dt("wakes", `${time(run.wake_at)} (${ago(run.wake_at)})`) : []),
+      ...dt("LLM tokens", `${run.llm.input_tokens} in, ${run.llm.output_tokens} out (${run.llm.calls} calls)`));
+    cancel.hidden = ["completed", "failed", "cancelled", "diverged"].includes(run.status);
+    io.replaceChildren(
+      el("div", {}, el("h2", {}, "Input"), el("pre", { id: "input" }, pretty(run.input))),
+      el("div", {}, el("h2", {}, run.error ? "Error" : "Output"),
+        el("pre", { id: run.error ? "error" : "output" }, run.error ? `[${run.error.code}] ${run.error.message}` : pretty(run.output))),
+      el("div", {}, el("h2", {}, "State"), el("pre", { id: "state" }, pretty(run.state))),
+      run.session_state ? el("div", {}, el("h2", {}, "Session state"), el("pre", {}, pretty(run.session_state))) : el("div"));
+    const j = await api(`/v1/runs/${id}/journal`);
+    journal.replaceChildren(...j.entries.map((e) => el("li", {},
+      el("span", { class: "muted" }, `#${e.seq}`),
+      el("span", { class: "muted", title: time(e.at) }, new Date(e.at).toLocaleTimeString()),
+      el("span", { class: e.ok ? "" : "failed" }, describeEntry(e)))));
+    if (!j.entries.length) journal.append(el("li", { class: "muted" }, "Nothing journaled yet."));
+    const { prompts } = await api("/v1/prompts");
+    const mine = prompts.filter((p) => p.run_id === id);
+    prompt.replaceChildren(...mine.map((p) => promptCard(p, load)));
+  }
+
+  load();
+  const url = `/v1/runs/${id}/events${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+  source = new EventSource(url);
+  const onEvent = (m) => {
+    const e = JSON.parse(m.data);
+    const d = e.data || {};
+    const text =
+      e.kind === "status" ? `status → ${d.status}` :
+      e.kind === "step" ? `step ${d.step} attempt ${d.attempt} ${d.state}${d.error ? `: ${d.error.message}` : ""}` :
+      e.kind === "log" ? `${d.step ? `[${d.step}] ` : ""}${d.level || d.stream}: ${d.message}` :
+      e.kind === "emit" ? `${d.kind}: ${JSON.stringify(d.data)}` :
+      `${e.kind}: ${JSON.stringify(d)}`;
+    events.append(el("li", {},
+      el("span", { class: "muted" }, e.kind),
+      el("span", { class: "muted" }, new Date(e.at).toLocaleTimeString()),
+      el("span", {}, text)));
+    load();
+  };
+  for (const kind of ["status", "step", "log", "emit", "divergence", "version", "answer", "prompt", "signal", "live", "llm"]) {
+    source.addEventListener(kind, onEvent);
+  }
+  source.onmessage = onEvent;
+  source.onerror = () => { if (source) source.close(); source = null; };
+}
+
+// ---- prompts --------------------------------------------------------------
+
+function promptCard(p, after) {
+  const message = el("div", { class: "message" });
+  const send = async (value, buttons) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    message.className = "message";
+    message.textContent = "Sending…";
+    try {
+      const r = await api(`/v1/runs/${p.run_id}/respond`, { method: "POST", body: JSON.stringify({ value, by: "web" }) });
+      message.className = "message ok";
+      message.textContent = `Answered: ${JSON.stringify(r.value)}. The run resumes.`;
+      setTimeout(after, 300);
+    } catch (e) {
+      message.className = "message error";
+      message.textContent = e.message;
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  let controls;
+  const type = p.input_type;
+  if (type === "approval") {
+    const buttons = p.options.map((o, i) => el("button", {
+      class: i === 0 ? "" : "secondary", "data-option": o.id,
+      onclick: () => send(o.id, buttons),
+    }, o.label));
+    controls = el("div", { class: "controls" }, buttons);
+  } else if (type === "choice") {
+    const select = el("select", { "data-input": "choice" }, p.options.map((o) => el("option", { value: o.id }, o.label)));
+    const b = el("button", { onclick: () => send(select.value, [b]) }, "Answer");
+    controls = el("div", { class: "controls" }, select, b);
+  } else if (type === "number") {
+    const input = el("input", { type: "number", step: "any", "data-input": "number", min: p.min ?? undefined, max: p.max ?? undefined });
+    const b = el("button", { onclick: () => {
+      if (input.value.trim() === "" || Number.isNaN(Number(input.value))) {
+        message.className = "message error";
+        message.textContent = "Enter a number.";
+        return;
+      }
+      send(Number(input.value), [b]);
+    } }, "Answer");
+    controls = el("div", { class: "controls" }, input, b);
+  } else if (type === "json") {
+    const area = el("textarea", { "data-input": "json", spellcheck: "false" }, p.default !== undefined && p.default !== null ? pretty(p.default) : "");
+    const b = el("button", {}, "Answer");
+    const check = () => {
+      try {
+        JSON.parse(area.value);
+        message.className = "message";
+        message.textContent = p.schema ? "Valid JSON; the server checks it against the schema." : "Valid JSON.";
+        b.disabled = false;
+        return true;
+      } catch (e) {
+        message.className = "message error";
+        message.textContent = `Not valid JSON: ${e.message}`;
+        b.disabled = true;
+        return false;
+      }
+    };
+    area.addEventListener("input", check);
+    b.addEventListener("click", () => { if (check()) send(JSON.parse(area.value), [b]); });
+    controls = el("div", {}, area, p.schema ? el("details", {}, el("summary", {}, "Schema"), el("pre", {}, pretty(p.schema))) : null,
+      el("div", { class: "controls" }, b));
+  } else {
+    const area = el("textarea", { "data-input": "text" });
+    const b = el("button", { onclick: () => send(area.value, [b]) }, "Answer");
+    controls = el("div", {}, area, el("div", { class: "controls" }, b));
+  }
+  return el("div", { class: "prompt", "data-run": p.run_id },
+    el("div", { class: "question" }, p.question),
+    el("div", { class: "meta" },
+      el("a", { href: `#/runs/${p.run_id}` }, p.workflow), ` · asked ${ago(p.asked_at)}`,
+      p.deadline ? ` · times out ${ago(p.deadline)}` : "", ` · ${p.fits}`),
+    p.context ? el("pre", {}, pretty(p.context)) : null,
+    controls, message);
+}
+
+function promptsPage() {
+  setNav("prompts");
+  const list = el("div", { id: "prompts" });
+  app.replaceChildren(el("h1", {}, "Waiting for a person"), list);
+  let shown = "";
+  every(2000, async () => {
+    try {
+      const { prompts } = await api("/v1/prompts");
+      const key = prompts.map((p) => `${p.run_id}:${p.asked_at}`).join(",");
+      if (key !== shown) {
+        shown = key;
+        list.replaceChildren(...prompts.map((p) => promptCard(p, () => { shown = ""; })));
+        if (!prompts.length) list.append(el("p", { class: "muted" }, "No prompts are waiting."));
+      }
+    } catch (e) {
+      list.replaceChildren(el("p", { class: "message error" }, e.message));
+    }
+    refreshPromptCount();
+  });
+}
+
+// ---- routing --------------------------------------------------------------
+
+function route() {
+  stop();
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const run = hash.match(/^\/runs\/([^/?]+)/);
+  if (run) runPage(decodeURIComponent(run[1]));
+  else if (hash.startsWith("/prompts")) promptsPage();
+  else runsPage();
+}
+
+document.getElementById("token-save").addEventListener("click", () => {
+  token = document.getElementById("token").value.trim();
+  localStorage.setItem("cairn-token", token);
+  document.getElementById("token-bar").hidden = true;
+  route();
+});
+window.addEventListener("hashchange", route);
+route();

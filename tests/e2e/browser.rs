@@ -1,0 +1,129 @@
+//! The web page in headless Chromium: a waiting run is seen, approved and
+//! seen completing; number and JSON prompts are answered through their
+//! controls, refused first. Screenshots go to `target/browser-screenshots/`.
+//!
+//! Needs Debian's `chromium` (`.ci/run` installs it) and Node.js; the
+//! driver, playwright-core, is installed from `tests/browser/package-lock.json`.
+//! Without Chromium the test fails, naming what to install, unless
+//! `CAIRN_SKIP_BROWSER_TESTS=1` says to skip it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::json;
+
+use crate::support::{Cairn, kill9, repo};
+
+fn chromium() -> Option<PathBuf> {
+    let path =
+        PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    path.exists().then_some(path)
+}
+
+/// Installs the driver once (`npm ci` from the lockfile).
+fn driver() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = repo().join("tests/browser");
+        if !dir.join("node_modules/playwright-core").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .status()
+                .expect("run npm (Node.js is needed for the browser tests)");
+            assert!(status.success(), "npm ci in tests/browser failed");
+        }
+        dir
+    })
+    .clone()
+}
+
+fn waiting_run(c: &Cairn, workflow: &str, input: serde_json::Value) -> String {
+    let out = c.json(&["run", workflow, "--input", &input.to_string()]);
+    assert_eq!(out["status"], "waiting", "{out:#}");
+    out["run_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
+    let Some(chromium) = chromium() else {
+        if std::env::var("CAIRN_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+            eprintln!("browser test skipped: CAIRN_SKIP_BROWSER_TESTS=1 and no Chromium");
+            return;
+        }
+        panic!(
+            "the browser test needs Chromium at /usr/bin/chromium (Debian: `apt-get install \
+             chromium`; .ci/run installs it) or $CHROMIUM; set CAIRN_SKIP_BROWSER_TESTS=1 to skip"
+        );
+    };
+    let driver = driver();
+    let c = Cairn::new();
+    c.deploy("approval", &[]);
+    c.deploy("human", &[]);
+    let runs = json!({
+        "approval": waiting_run(&c, "approval", json!({"order_id": "W-1", "amount": 120.0, "customer": "ana"})),
+        "number": waiting_run(&c, "ask", json!({"type": "number", "question": "How many crates?", "min": 1, "max": 10})),
+        "json": waiting_run(&c, "ask", json!({
+            "type": "json",
+            "question": "The shipment, as JSON",
+            "schema": {"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer"}}}
+        })),
+    });
+
+    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0", "--json"]);
+    let mut first = String::new();
+    BufReader::new(serve.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let base = format!("http://{}", listening["listening"].as_str().unwrap());
+
+    let shots = repo().join("target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg("page.mjs")
+        .arg(&base)
+        .arg(runs.to_string())
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .current_dir(&driver)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("ok"),
+        "the page test failed:\n{stdout}\n{stderr}"
+    );
+
+    let approval = c.wait_for(runs["approval"].as_str().unwrap(), 30, |v| {
+        v["status"] == "completed"
+    });
+    assert_eq!(approval["output"]["status"], "fulfilled", "{approval:#}");
+    assert_eq!(approval["output"]["approved_by"], "web");
+    let number = c.wait_for(runs["number"].as_str().unwrap(), 30, |v| {
+        v["status"] == "completed"
+    });
+    assert_eq!(number["output"]["value"], 7.0);
+    let json_run = c.wait_for(runs["json"].as_str().unwrap(), 30, |v| {
+        v["status"] == "completed"
+    });
+    assert_eq!(json_run["output"]["value"], json!({"qty": 3}));
+    kill9(&mut serve);
+    for name in [
+        "1-runs-list",
+        "2-prompts",
+        "3-run-completed",
+        "5-json-invalid",
+        "7-json-accepted",
+    ] {
+        let file = shots.join(format!("{name}.png"));
+        assert!(
+            Path::new(&file).exists(),
+            "{} was not written",
+            file.display()
+        );
+    }
+}
