@@ -89,6 +89,7 @@ mod guest;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod log;
+mod parallel;
 mod registry;
 mod state;
 mod step;
@@ -262,6 +263,7 @@ pub use cairn_sdk_macros::workflow;
 pub use cairn_sdk_macros::data;
 pub use ctx::{Ctx, RunInfo};
 pub use error::{StepError, WorkflowError};
+pub use parallel::{BatchError, BatchResult, BatchStats, Gather, Gathered, Handle};
 pub use state::{State, StateError};
 pub use step::{RetryPolicy, Step, StepContext, step_context};
 pub use workflow::{Trigger, Workflow};
@@ -311,7 +313,8 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// ```
 pub mod prelude {
     pub use crate::{
-        Ctx, State, StateError, Step, StepError, Workflow, WorkflowError, data, step, workflow,
+        BatchError, BatchResult, BatchStats, Ctx, Gathered, Handle, State, StateError, Step,
+        StepError, Workflow, WorkflowError, data, step, workflow,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};

@@ -15,10 +15,11 @@ use crate::engine::bindings::types as wit;
 use crate::engine::limits::{Deadline, LimitExceeded};
 use crate::engine::sandbox::{LogicalClock, Sandbox};
 use crate::journal::{
-    EntryKind, JournalEntry, NewEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey,
-    WriteOp,
+    EntryKind, JournalEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey, WriteOp,
 };
 
+use super::appender::Appender;
+use super::body_spawn::Spawned;
 use super::interrupt::Interrupt;
 use super::replay::{Divergence, Key, ReplayLog, input_hash};
 use super::step::level_name;
@@ -41,6 +42,10 @@ pub struct BodyCx {
     pub log: ReplayLog,
     pub clock: LogicalClock,
     pub active: Arc<ActiveRun>,
+    /// Assigns journal seqs; shared with the steps this body spawned.
+    pub journal: Arc<Appender>,
+    /// The steps this body spawned (`ctx.spawn`), by handle.
+    pub spawned: Spawned,
     /// The last panic message the SDK reported, for the failure message.
     pub panic: Option<String>,
     pending: Vec<PendingWrite>,
@@ -65,6 +70,12 @@ impl BodyState {
         let limits = rt.config.limits;
         let sandbox = Sandbox::body(&clock, run.seed, &limits);
         sandbox.output.set_muted(log.replaying());
+        let journal = Arc::new(Appender::new(
+            rt.store.clone(),
+            run.id.clone(),
+            rt.worker.id.clone(),
+            log.next_seq(),
+        ));
         BodyState {
             sandbox,
             deadline: Deadline::new(std::time::Duration::from_secs(limits.body_deadline_secs)),
@@ -76,6 +87,8 @@ impl BodyState {
                 log,
                 clock,
                 active,
+                journal,
+                spawned: Spawned::default(),
                 panic: None,
                 pending: Vec::new(),
                 events: Vec::new(),
@@ -177,7 +190,7 @@ impl BodyCx {
         mut events: Vec<NewEvent>,
     ) -> JournalEntry {
         let entry = JournalEntry {
-            seq: self.log.alloc_seq(),
+            seq: 0, // assigned by the appender
             kind: key.kind,
             name: key.name.clone(),
             occurrence: key.occurrence,
@@ -192,15 +205,8 @@ impl BodyCx {
             all.append(&mut events);
             events = all;
         }
-        self.queue(WriteOp::Append {
-            run_id: self.run.id.clone(),
-            owner: self.rt.worker.id.clone(),
-            entries: vec![NewEntry {
-                entry: entry.clone(),
-                effect,
-            }],
-            events,
-        });
+        let (entry, write) = self.journal.append(entry, effect, events);
+        self.pending.push(write);
         entry
     }
 
@@ -221,16 +227,31 @@ impl BodyCx {
         key: &Key,
         hash: Option<&str>,
     ) -> wasmtime::Result<Option<JournalEntry>> {
+        let e = self.lookup(key, hash, false)?;
+        if let Some(e) = &e {
+            self.clock.advance_to(e.created_at);
+        }
+        Ok(e)
+    }
+
+    /// [`BodyCx::replayed`] without moving the clock. With `spawned`, a key
+    /// missing while replaying is no divergence: a spawned step that had not
+    /// finished before a crash has no entry, while later ones may.
+    pub fn lookup(
+        &mut self,
+        key: &Key,
+        hash: Option<&str>,
+        spawned: bool,
+    ) -> wasmtime::Result<Option<JournalEntry>> {
         match self.log.take(key) {
             Some(e) => {
                 if let Some(d) = ReplayLog::check_input(key, &e, hash) {
                     self.diverged(d)?;
                 }
-                self.clock.advance_to(e.created_at);
                 Ok(Some(e))
             }
             None => {
-                if self.log.replaying() {
+                if self.log.replaying() && !spawned {
                     let left = self.log.unconsumed_keys(3).join(", ");
                     self.diverged(Divergence {
                         key: key.clone(),
@@ -278,6 +299,8 @@ impl BodyCx {
     /// Waits until `at` (real time): in memory when it is close, else by
     /// suspending the run.
     pub async fn wait_until(&mut self, at: i64) -> wasmtime::Result<()> {
+        // Spawned steps in flight keep the instance loaded (see body_spawn).
+        super::body_spawn::wait_in_memory_while_spawned(self, at).await?;
         let remaining = at - crate::clock::now_ms();
         if remaining <= 0 {
             return Ok(());
