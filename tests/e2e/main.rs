@@ -11,5 +11,6 @@ mod determinism;
 mod examples;
 mod limits;
 mod ownership;
+mod parallel;
 mod replay;
 mod retries;

@@ -14,7 +14,10 @@
 //! Concurrency is bounded twice: by the spawn's group (`max-concurrency`,
 //! set by the group's first spawn) and by `runtime.max_concurrent_steps`
 //! for the whole process. A permit is held while an attempt runs, not
-//! during a retry's backoff.
+//! during a retry's backoff. The spawns of a group queue for their first
+//! permits in submission order (each waits until the one spawned before it
+//! is queued), so a batch starts its items in input order, although tokio
+//! polls new tasks in no particular order.
 //!
 //! While spawned steps are in flight the body is not unloaded: a sleep or
 //! retry backoff waits in memory until it is due or until every spawned
@@ -29,7 +32,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::json;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -51,6 +54,9 @@ pub struct Spawned {
     tasks: JoinSet<(u32, wasmtime::Result<JournalEntry>)>,
     task_handles: HashMap<tokio::task::Id, u32>,
     groups: HashMap<String, Arc<Semaphore>>,
+    /// Per group (`None`: no group), the signal that the group's latest
+    /// spawn has queued for its first permits.
+    queued: HashMap<Option<String>, oneshot::Receiver<()>>,
 }
 
 struct Spawn {
@@ -117,6 +123,22 @@ impl Spawned {
             .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1) as usize)));
         Some(sem.clone())
     }
+
+    /// The next place in the queue of `group`: the signal to wait for
+    /// before queueing, and the one to give after.
+    fn place(&mut self, group: Option<String>) -> Place {
+        let (tx, rx) = oneshot::channel();
+        let after = self.queued.insert(group, rx);
+        Place { after, then: tx }
+    }
+}
+
+/// Where a spawned step queues for its first permits.
+struct Place {
+    /// Resolves once the spawn before it has queued (or gone).
+    after: Option<oneshot::Receiver<()>>,
+    /// Resolved by this spawn once it has queued.
+    then: oneshot::Sender<()>,
 }
 
 /// The body spawned a step.
@@ -156,6 +178,7 @@ pub async fn spawn(
         events: Vec::new(),
         group: cx.spawned.group(&options),
         host: cx.rt.step_slots.clone(),
+        place: Some(cx.spawned.place(options.group.clone())),
         attempts: spawn.attempts.clone(),
     };
     let span = tracing::info_span!("spawned step", step = %name, occurrence = job.key.occurrence);
@@ -312,6 +335,8 @@ struct TaskSink {
     events: Vec<NewEvent>,
     group: Option<Arc<Semaphore>>,
     host: Arc<Semaphore>,
+    /// For the first attempt only.
+    place: Option<Place>,
     attempts: Arc<AtomicU32>,
 }
 
@@ -403,13 +428,30 @@ impl StepSink for TaskSink {
             permits.push(host.acquire_owned().await?);
             Ok::<_, tokio::sync::AcquireError>(permits)
         };
+        tokio::pin!(acquire);
         let active = self.active.clone();
-        tokio::select! {
-            permits = acquire => {
-                self.attempts.fetch_add(1, Ordering::Relaxed);
-                permits.map_err(|_| wasmtime::Error::msg("the step limiter was closed"))
+        let mut first = std::task::Poll::Pending;
+        if let Some(place) = self.place.take() {
+            if let Some(after) = place.after {
+                tokio::select! {
+                    _ = after => {}
+                    _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                }
             }
-            _ = active.cancelled() => Err(Interrupt::Cancelled.trap()),
+            // One poll queues this spawn on the semaphores (or takes its
+            // permits); only then may the next spawn of the group queue.
+            first =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(acquire.as_mut().poll(cx))).await;
+            let _ = place.then.send(());
         }
+        let permits = match first {
+            std::task::Poll::Ready(p) => p,
+            std::task::Poll::Pending => tokio::select! {
+                p = &mut acquire => p,
+                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+            },
+        };
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        permits.map_err(|_| wasmtime::Error::msg("the step limiter was closed"))
     }
 }
