@@ -9,6 +9,7 @@ mod cancel;
 mod crash;
 mod determinism;
 mod examples;
+mod examples_parallel;
 mod limits;
 mod ownership;
 mod parallel;
