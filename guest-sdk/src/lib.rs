@@ -50,7 +50,8 @@
 //!
 //! and `cargo build --target wasm32-wasip2 --release` produces the component.
 //!
-//! Where to go next: [`Ctx`] is what a body can do, [`Step`] and
+//! Where to go next: [`Ctx`] is what a body can do ([`Ctx::spawn`],
+//! [`Ctx::batch`] and [`Ctx::map`] run steps in parallel), [`Step`] and
 //! [`Workflow`] are the traits the macros implement, [`StepError`] and
 //! [`WorkflowError`] are how things fail, and [`http`] is how a step talks
 //! to the world.

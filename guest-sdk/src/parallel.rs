@@ -695,3 +695,74 @@ fn bad_output<T>(step: &str, e: serde_json::Error) -> StepError {
     ))
     .with_code("bad-output")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(i: usize) -> (usize, StepError) {
+        (
+            i,
+            StepError::fatal(format!("bad {i}")).with_code("item-failed"),
+        )
+    }
+
+    #[test]
+    fn a_batch_error_names_its_failed_items() {
+        let e = BatchError {
+            step: "resize".into(),
+            total: 10,
+            failed: vec![failure(2), failure(7)],
+        };
+        assert_eq!(
+            e.to_string(),
+            "2 of 10 items of step `resize` failed: item 2: item-failed: bad 2; \
+             item 7: item-failed: bad 7"
+        );
+        let w = WorkflowError::from(e);
+        assert_eq!(w.code, "batch-failed");
+        let details = w.details.unwrap();
+        assert_eq!(details["total"], 10);
+        assert_eq!(details["failed"][1]["index"], 7);
+        assert_eq!(details["failed"][1]["code"], "item-failed");
+    }
+
+    #[test]
+    fn a_long_list_of_failures_is_shortened_in_the_message() {
+        let e = BatchError {
+            step: "s".into(),
+            total: 8,
+            failed: (0..8).map(failure).collect(),
+        };
+        let text = e.to_string();
+        assert!(
+            text.ends_with("item 4: item-failed: bad 4; and 3 more"),
+            "{text}"
+        );
+        // The details keep them all.
+        let w = WorkflowError::from(e);
+        assert_eq!(w.details.unwrap()["failed"].as_array().unwrap().len(), 8);
+    }
+
+    #[test]
+    fn every_batch_gets_a_group_of_its_own() {
+        let a = group_options("batch", 4);
+        let b = group_options("batch", 0);
+        assert_ne!(a.group, b.group);
+        assert_eq!(a.max_concurrency, Some(4));
+        assert_eq!(b.max_concurrency, Some(1), "0 counts as 1");
+    }
+
+    #[test]
+    fn batch_stats_serialize_as_counts() {
+        let s = BatchStats {
+            completed: 3,
+            failed: 1,
+        };
+        assert_eq!(
+            serde_json::to_value(s).unwrap(),
+            serde_json::json!({"completed": 3, "failed": 1})
+        );
+        assert_eq!(s.total(), 4);
+    }
+}

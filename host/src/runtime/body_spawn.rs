@@ -398,6 +398,9 @@ impl StepSink for TaskSink {
         // the right count and the remaining backoff.
         self.report_now();
         self.durable().await?;
+        // A step resumed in its backoff gives up its place in the group's
+        // queue rather than hold up the spawns behind it.
+        self.place = None;
         let remaining = (at - crate::clock::now_ms()).max(0) as u64;
         let active = self.active.clone();
         tokio::select! {
