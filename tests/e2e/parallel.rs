@@ -279,6 +279,40 @@ fn kill_mid_batch_reruns_only_the_unfinished_items() {
 }
 
 #[test]
+fn kill_during_a_spawned_steps_backoff_resumes_its_retry() {
+    let fx = SideEffects::start();
+    let c = deployed(Some(&fx));
+    fx.fail("/patient/1", 1);
+    let input = json!({"n": 2, "url": fx.url()}).to_string();
+    let mut first = c.spawn(&["run", "par_patient", "--wait", "--input", &input]);
+    fx.wait_count("/patient/1", 1, 60);
+    let run = c.json(&["runs"])["runs"][0]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The failed attempt is journaled with its retry time; the host waits
+    // 3 s in memory for it, and dies meanwhile.
+    let show = c.wait_for(&run, 30, |v| !entries(v, "step-attempt").is_empty());
+    let retry_at = entries(&show, "step-attempt")[0]["value"]["retry_at"]
+        .as_u64()
+        .unwrap();
+    kill9(&mut first);
+    assert_eq!(fx.count("/patient/1"), 1, "retried before the kill");
+
+    let resumed = c.json(&["resume"]);
+    assert_eq!(resumed["resumed"][0]["status"], "completed", "{resumed:#}");
+    let show = c.show(&run);
+    let outputs = &show["output"]["outputs"];
+    assert_eq!(outputs[0]["attempt"], 1, "{show:#}");
+    // The new process made the second attempt, not a first one again, and
+    // not before the journaled retry time.
+    assert_eq!(outputs[1]["attempt"], 2, "{show:#}");
+    assert!(outputs[1]["finished_ms"].as_u64().unwrap() >= retry_at);
+    assert_eq!(fx.count("/patient/0"), 1, "{:?}", fx.hits());
+    assert_eq!(fx.count("/patient/1"), 2, "{:?}", fx.hits());
+}
+
+#[test]
 fn cancel_stops_steps_in_flight_and_does_not_retry_them() {
     let fx = SideEffects::start();
     let c = deployed(Some(&fx));

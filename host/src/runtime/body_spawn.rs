@@ -12,9 +12,10 @@
 //! a step finished.
 //!
 //! Concurrency is bounded twice: by the spawn's group (`max-concurrency`,
-//! set by the group's first spawn) and by `runtime.max_concurrent_steps`
-//! for the whole process. A permit is held while an attempt runs, not
-//! during a retry's backoff. The spawns of a group queue for their first
+//! set by the group's first spawn that gives one) and by
+//! `runtime.max_concurrent_steps` for the whole process. A permit is held
+//! while an attempt runs, not during a retry's backoff nor while its
+//! result is committed. The spawns of a group queue for their first
 //! permits in submission order (each waits until the one spawned before it
 //! is queued), so a batch starts its items in input order, although tokio
 //! polls new tasks in no particular order.
@@ -113,9 +114,13 @@ impl Spawned {
         };
     }
 
-    /// The semaphore of `group`, created with the limit of its first spawn.
+    /// The semaphore of the spawn's group, created with the limit of the
+    /// first spawn of the group that gives one (later limits are ignored).
     fn group(&mut self, options: &SpawnOptions) -> Option<Arc<Semaphore>> {
         let name = options.group.as_ref()?;
+        if let Some(sem) = self.groups.get(name) {
+            return Some(sem.clone());
+        }
         let limit = options.max_concurrency?;
         let sem = self
             .groups

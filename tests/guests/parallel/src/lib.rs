@@ -27,6 +27,9 @@
 //! - `par_drop`: spawns every item and returns without joining.
 //! - `par_sleep`: spawns every item, sleeps `then_sleep_ms` while they
 //!   run, then joins them.
+//! - `par_patient`: like `par_join` with the step `patient`, which POSTs
+//!   to `{url}/patient/{i}` and retries a failure after 3 s (a backoff
+//!   long enough to kill the host in).
 
 use std::time::UNIX_EPOCH;
 
@@ -185,6 +188,34 @@ fn par_sleep(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
         .map(|it| ctx.spawn(item, it))
         .collect();
     then_sleep(ctx, &input)?;
+    let outputs: Vec<Value> = ctx.join_all(handles).into_iter().map(show).collect();
+    Ok(json!({ "outputs": outputs }))
+}
+
+/// POSTs to `{url}/patient/{i}`; a failed attempt is retried after 3 s.
+#[step(max_attempts = 3, backoff = "3s")]
+fn patient(url: String, i: u32) -> Result<ItemOutput, StepError> {
+    let url = format!("{}/patient/{i}", url.trim_end_matches('/'));
+    cairn_sdk::http::post_json(&url, &json!({ "i": i }))?.error_for_status()?;
+    let finished_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let attempt = cairn_sdk::step_context().map_or(0, |c| c.attempt);
+    Ok(ItemOutput {
+        i,
+        finished_ms,
+        attempt,
+    })
+}
+
+/// Spawns `patient` for every item, then joins them all.
+#[workflow]
+fn par_patient(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
+    let url = input.url.clone().unwrap_or_default();
+    let handles: Vec<_> = (0..input.n)
+        .map(|i| ctx.spawn(patient, (url.clone(), i)))
+        .collect();
     let outputs: Vec<Value> = ctx.join_all(handles).into_iter().map(show).collect();
     Ok(json!({ "outputs": outputs }))
 }
