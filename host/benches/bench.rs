@@ -462,7 +462,17 @@ fn shape(d: Durability) -> f64 {
 /// (time of `drive`, commits it caused).
 async fn timed_chain(rt: &Arc<Runtime>, steps: u64) -> (Duration, CommitStats) {
     let input = format!(r#"{{"steps":{steps}}}"#);
-    let run = rt.create_run("chain", &input, None).await.expect("create");
+    timed_run(rt, "chain", &input, steps).await
+}
+
+/// One timed run of `workflow` on `input` that journals one entry per step.
+async fn timed_run(
+    rt: &Arc<Runtime>,
+    workflow: &str,
+    input: &str,
+    steps: u64,
+) -> (Duration, CommitStats) {
+    let run = rt.create_run(workflow, input, None).await.expect("create");
     let id = run.id.clone();
     let before = rt.store.commit_stats();
     let t = Instant::now();

@@ -5,15 +5,13 @@
 //! step is one journal write, so concurrent steps of one run share
 //! commits the way concurrent runs do.
 
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Instant;
-
 use cairn::config::Config;
 use cairn::journal::Durability;
 use cairn::runtime::Runtime;
+use std::path::Path;
+use std::sync::Arc;
 
-use super::{delta, emit, expect_completed, median, mode, reps, runtime_with, tempdir, us};
+use super::{emit, median, mode, reps, runtime_with, tempdir, timed_run, us};
 
 /// Steps in the batch.
 const BATCH_STEPS: u64 = 1000;
@@ -39,16 +37,7 @@ pub async fn bench_batch(wasm: &[u8], d: Durability) {
         let input = format!(r#"{{"steps":{BATCH_STEPS},"max_concurrency":{c}}}"#);
         let (mut per_step, mut batch, mut commits) = (vec![], vec![], vec![]);
         for _ in 0..reps() {
-            let run = rt.create_run("batch", &input, None).await.expect("create");
-            let id = run.id.clone();
-            let before = rt.store.commit_stats();
-            let t = Instant::now();
-            let o = rt.drive(run, false).await;
-            let took = t.elapsed();
-            let stats = delta(rt.store.commit_stats(), before);
-            expect_completed(o);
-            let entries = rt.store.journal(&id).expect("journal").len() as u64;
-            assert_eq!(entries, BATCH_STEPS, "one journal entry per step");
+            let (took, stats) = timed_run(&rt, "batch", &input, BATCH_STEPS).await;
             per_step.push(us(took) / BATCH_STEPS as f64);
             batch.push(stats.mean_batch());
             commits.push(stats.commits as f64);

@@ -282,7 +282,7 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
             }
         }
     }
-    for s in &mut cx.spawned.spawns {
+    for s in &cx.spawned.spawns {
         if let State::Lost(Some(e)) = &s.state {
             if let Some(i) = e.downcast_ref::<Interrupt>() {
                 return Err(i.clone());
@@ -346,7 +346,27 @@ struct TaskSink {
 }
 
 impl TaskSink {
-    fn append(&mut self, entry: JournalEntry, event: NewEvent) -> JournalEntry {
+    /// Queues a new entry of `kind` for the step `key`, with the buffered
+    /// events and `event`.
+    fn append(
+        &mut self,
+        kind: EntryKind,
+        key: &Key,
+        hash: Option<String>,
+        ok: bool,
+        value: String,
+        event: NewEvent,
+    ) -> JournalEntry {
+        let entry = JournalEntry {
+            seq: 0, // assigned by the appender
+            kind,
+            name: key.name.clone(),
+            occurrence: key.occurrence,
+            input_hash: hash,
+            ok,
+            value: Some(value),
+            created_at: crate::clock::now_ms(),
+        };
         let mut events = std::mem::take(&mut self.events);
         events.push(event);
         let (entry, write) = self.journal.append(entry, None, events);
@@ -364,31 +384,11 @@ impl StepSink for TaskSink {
         value: String,
         event: NewEvent,
     ) -> JournalEntry {
-        let entry = JournalEntry {
-            seq: 0, // assigned by the appender
-            kind: key.kind,
-            name: key.name.clone(),
-            occurrence: key.occurrence,
-            input_hash: Some(hash),
-            ok,
-            value: Some(value),
-            created_at: crate::clock::now_ms(),
-        };
-        self.append(entry, event)
+        self.append(key.kind, key, Some(hash), ok, value, event)
     }
 
     fn record_failed_attempt(&mut self, key: &Key, value: String, event: NewEvent) {
-        let entry = JournalEntry {
-            seq: 0,
-            kind: EntryKind::StepAttempt,
-            name: key.name.clone(),
-            occurrence: key.occurrence,
-            input_hash: None,
-            ok: false,
-            value: Some(value),
-            created_at: crate::clock::now_ms(),
-        };
-        self.append(entry, event);
+        self.append(EntryKind::StepAttempt, key, None, false, value, event);
     }
 
     async fn durable(&mut self) -> wasmtime::Result<()> {

@@ -76,6 +76,23 @@ struct ItemOutput {
     attempt: u32,
 }
 
+impl ItemOutput {
+    /// Item `i`, finished now (real time: this runs in a step), in this
+    /// attempt.
+    fn now(i: u32) -> ItemOutput {
+        let finished_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let attempt = cairn_sdk::step_context().map_or(0, |c| c.attempt);
+        ItemOutput {
+            i,
+            finished_ms,
+            attempt,
+        }
+    }
+}
+
 /// One item of work; see the crate docs.
 #[step(max_attempts = 3, backoff = "100ms")]
 fn item(input: ItemInput) -> Result<ItemOutput, StepError> {
@@ -89,16 +106,7 @@ fn item(input: ItemInput) -> Result<ItemOutput, StepError> {
     if input.fail {
         return Err(StepError::fatal(format!("item {} failed", input.i)).with_code("item-failed"));
     }
-    let finished_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let attempt = cairn_sdk::step_context().map_or(0, |c| c.attempt);
-    Ok(ItemOutput {
-        i: input.i,
-        finished_ms,
-        attempt,
-    })
+    Ok(ItemOutput::now(input.i))
 }
 
 fn items(input: &Input) -> Vec<ItemInput> {
@@ -197,16 +205,7 @@ fn par_sleep(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
 fn patient(url: String, i: u32) -> Result<ItemOutput, StepError> {
     let url = format!("{}/patient/{i}", url.trim_end_matches('/'));
     cairn_sdk::http::post_json(&url, &json!({ "i": i }))?.error_for_status()?;
-    let finished_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let attempt = cairn_sdk::step_context().map_or(0, |c| c.attempt);
-    Ok(ItemOutput {
-        i,
-        finished_ms,
-        attempt,
-    })
+    Ok(ItemOutput::now(i))
 }
 
 /// Spawns `patient` for every item, then joins them all.
