@@ -50,7 +50,8 @@
 //!
 //! and `cargo build --target wasm32-wasip2 --release` produces the component.
 //!
-//! Where to go next: [`Ctx`] is what a body can do, [`Step`] and
+//! Where to go next: [`Ctx`] is what a body can do ([`Ctx::spawn`],
+//! [`Ctx::batch`] and [`Ctx::map`] run steps in parallel), [`Step`] and
 //! [`Workflow`] are the traits the macros implement, [`StepError`] and
 //! [`WorkflowError`] are how things fail, and [`http`] is how a step talks
 //! to the world. [`Prompt`] and [`Ctx::wait_for_user`] ask a person,
@@ -94,6 +95,7 @@ pub mod http;
 mod human;
 pub mod llm;
 pub mod log;
+mod parallel;
 mod registry;
 mod state;
 mod step;
@@ -270,6 +272,7 @@ pub use ctx::{Ctx, RunInfo};
 pub use error::{StepError, WorkflowError};
 pub use human::{Answer, Prompt, PromptOption, WaitError};
 pub use llm::{LlmError, LlmRequest, LlmResponse, Message, Role, TokenUsage, ToolCall, ToolDef};
+pub use parallel::{BatchError, BatchResult, BatchStats, Gather, Gathered, Handle};
 pub use state::{State, StateError};
 pub use step::{RetryPolicy, Step, StepContext, step_context};
 pub use workflow::{Trigger, Workflow};
@@ -319,8 +322,9 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// ```
 pub mod prelude {
     pub use crate::{
-        Answer, Ctx, LlmError, LlmRequest, LlmResponse, Message, Prompt, State, StateError, Step,
-        StepError, ToolDef, WaitError, Workflow, WorkflowError, data, step, workflow,
+        Answer, BatchError, BatchResult, BatchStats, Ctx, Gathered, Handle, LlmError, LlmRequest,
+        LlmResponse, Message, Prompt, State, StateError, Step, StepError, ToolDef, WaitError,
+        Workflow, WorkflowError, data, step, workflow,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};

@@ -4,8 +4,8 @@
 //! stderr. With NAME arguments only the groups whose name contains one of
 //! them run: `disk`, `floor_full`, `floor_relaxed`, `shape_full`,
 //! `shape_relaxed`, `steps_full`, `steps_relaxed`, `concurrent_full`,
-//! `concurrent_relaxed`, `replay`, `start`, `large_db`, `sleeping` (so
-//! `steps` runs both `steps_…`). A group that reports ratios to the floor
+//! `concurrent_relaxed`, `replay`, `start`, `large_db`, `sleeping`,
+//! `batch_full`, `batch_relaxed` (so `steps` runs both `steps_…`). A group that reports ratios to the floor
 //! measures the floor first.
 //!
 //! Every group uses a fresh temporary database. Per-step figures are also
@@ -24,6 +24,9 @@ use cairn::journal::sqlite::SqliteStore;
 use cairn::journal::{CommitStats, Durability, Storage};
 use cairn::runtime::{DeployOptions, Outcome, Runtime};
 use rusqlite::{Connection, params};
+
+#[path = "groups/batch.rs"]
+mod batch;
 
 /// Steps of the single sequential run (`CAIRN_BENCH_STEPS` overrides it,
 /// for profiling).
@@ -99,6 +102,11 @@ fn main() {
         }
         if wanted("sleeping") {
             bench_sleeping(&wasm).await;
+        }
+        for d in [Durability::Full, Durability::Relaxed] {
+            if wanted(&format!("batch_{}", mode(d))) {
+                batch::bench_batch(&wasm, d).await;
+            }
         }
     });
     floors.report();
@@ -209,12 +217,18 @@ fn modified(p: &Path) -> Option<std::time::SystemTime> {
 /// A runtime on `db`, with `wasm` deployed and its version loaded (one
 /// throw-away run, so compilation and loading are not measured).
 async fn runtime(db: &Path, durability: Durability, wasm: &[u8]) -> Arc<Runtime> {
-    let store = SqliteStore::open(db, durability).expect("open the store");
     let config = Config {
         db: db.to_path_buf(),
         durability,
         ..Config::default()
     };
+    runtime_with(config, wasm).await
+}
+
+/// [`runtime`] with a configuration of its own (`db` and `durability`
+/// taken from it).
+async fn runtime_with(config: Config, wasm: &[u8]) -> Arc<Runtime> {
+    let store = SqliteStore::open(&config.db, config.durability).expect("open the store");
     let rt = Runtime::start(Arc::new(store) as Arc<dyn Storage>, config)
         .await
         .expect("start the runtime");
@@ -448,7 +462,17 @@ fn shape(d: Durability) -> f64 {
 /// (time of `drive`, commits it caused).
 async fn timed_chain(rt: &Arc<Runtime>, steps: u64) -> (Duration, CommitStats) {
     let input = format!(r#"{{"steps":{steps}}}"#);
-    let run = rt.create_run("chain", &input, None).await.expect("create");
+    timed_run(rt, "chain", &input, steps).await
+}
+
+/// One timed run of `workflow` on `input` that journals one entry per step.
+async fn timed_run(
+    rt: &Arc<Runtime>,
+    workflow: &str,
+    input: &str,
+    steps: u64,
+) -> (Duration, CommitStats) {
+    let run = rt.create_run(workflow, input, None).await.expect("create");
     let id = run.id.clone();
     let before = rt.store.commit_stats();
     let t = Instant::now();

@@ -63,6 +63,10 @@ pub struct RuntimeSettings {
     pub poll_ms: u64,
     /// Runs one process executes at once.
     pub max_active_runs: usize,
+    /// Spawned steps (`ctx.spawn`, `batch`, `map`) one process runs at
+    /// once, over all its runs. Default: the number of cores × 4, for
+    /// I/O-bound steps.
+    pub max_concurrent_steps: usize,
 }
 
 impl Default for RuntimeSettings {
@@ -72,8 +76,14 @@ impl Default for RuntimeSettings {
             lease_secs: 15,
             poll_ms: 200,
             max_active_runs: 256,
+            max_concurrent_steps: default_concurrent_steps(),
         }
     }
+}
+
+/// The number of cores × 4.
+fn default_concurrent_steps() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get()) * 4
 }
 
 /// wasmtime settings.

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -219,12 +220,15 @@ pub struct Hit {
 
 /// A loopback HTTP server that records every request: the side effects
 /// of steps. Requests to paths in `hold` are answered only after that delay.
+/// It also counts the requests it is handling at once (`max_in_flight`).
 #[derive(Clone)]
 pub struct SideEffects {
     pub port: u16,
     hits: Arc<Mutex<Vec<Hit>>>,
     hold: Arc<Mutex<HashMap<String, Duration>>>,
     fail: Arc<Mutex<HashMap<String, usize>>>,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
 }
 
 impl SideEffects {
@@ -236,6 +240,8 @@ impl SideEffects {
             hits: Arc::default(),
             hold: Arc::default(),
             fail: Arc::default(),
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
         };
         let server = s.clone();
         std::thread::spawn(move || {
@@ -265,6 +271,11 @@ impl SideEffects {
     /// Answers the next `n` requests to `path` with 503.
     pub fn fail(&self, path: &str, n: usize) {
         self.fail.lock().unwrap().insert(path.into(), n);
+    }
+
+    /// The most requests that were being handled at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
     }
 
     pub fn hits(&self) -> Vec<Hit> {
@@ -322,6 +333,8 @@ impl SideEffects {
         let mut body = vec![0; len];
         let _ = reader.read_exact(&mut body);
         let body = String::from_utf8_lossy(&body).into_owned();
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         self.hits.lock().unwrap().push(Hit {
             path: path.clone(),
             idempotency_key: key,
@@ -346,6 +359,9 @@ impl SideEffects {
         } else {
             ("200 OK", format!("ok {path}"))
         };
+        // Out of the gauge before the answer leaves, so the step's next
+        // request can never be counted together with this one.
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let _ = write!(
             conn,
             "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",

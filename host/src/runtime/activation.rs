@@ -112,10 +112,19 @@ impl Runtime {
         if !lines.is_empty() {
             state.cx.event_batch(lines);
         }
+        // Spawned steps still running end before the activation does
+        // (`body_spawn.rs`); an interrupted activation abandons them.
+        let abandon = matches!(&result, Err(t) if t
+            .downcast_ref::<Interrupt>()
+            .is_some_and(|i| !matches!(i, Interrupt::Suspend { .. })));
+        let settled = super::body_spawn::settle(&mut state.cx, abandon).await;
         if state.cx.active.is_cancelled() {
             state.cx.flush_events();
             let _ = state.cx.barrier().await;
             return Outcome::Cancelled;
+        }
+        if let Err(i) = settled {
+            return interrupted(i);
         }
         if let Err(e) = state.cx.barrier().await
             && let Some(i) = e.downcast_ref::<Interrupt>()

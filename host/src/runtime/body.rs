@@ -15,10 +15,11 @@ use crate::engine::bindings::types as wit;
 use crate::engine::limits::{Deadline, LimitExceeded};
 use crate::engine::sandbox::{LogicalClock, Sandbox};
 use crate::journal::{
-    EntryKind, JournalEntry, NewEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey,
-    WriteOp,
+    EntryKind, JournalEntry, NewEvent, PendingWrite, RunRecord, StateEffect, StateKey, WriteOp,
 };
 
+use super::appender::Appender;
+use super::body_spawn::Spawned;
 use super::interrupt::Interrupt;
 use super::replay::{Divergence, Key, ReplayLog, input_hash};
 use super::step::level_name;
@@ -41,6 +42,10 @@ pub struct BodyCx {
     pub log: ReplayLog,
     pub clock: LogicalClock,
     pub active: Arc<ActiveRun>,
+    /// Assigns journal seqs; shared with the steps this body spawned.
+    pub journal: Arc<Appender>,
+    /// The steps this body spawned (`ctx.spawn`), by handle.
+    pub spawned: Spawned,
     /// The last panic message the SDK reported, for the failure message.
     pub panic: Option<String>,
     pending: Vec<PendingWrite>,
@@ -72,6 +77,12 @@ impl BodyState {
         let limits = rt.config.limits;
         let sandbox = Sandbox::body(&clock, run.seed, &limits);
         sandbox.output.set_muted(log.replaying());
+        let journal = Arc::new(Appender::new(
+            rt.store.clone(),
+            run.id.clone(),
+            rt.worker.id.clone(),
+            log.next_seq(),
+        ));
         BodyState {
             sandbox,
             deadline: Deadline::new(std::time::Duration::from_secs(limits.body_deadline_secs)),
@@ -83,6 +94,8 @@ impl BodyState {
                 log,
                 clock,
                 active,
+                journal,
+                spawned: Spawned::default(),
                 panic: None,
                 pending: Vec::new(),
                 events: Vec::new(),
@@ -186,7 +199,7 @@ impl BodyCx {
         mut events: Vec<NewEvent>,
     ) -> JournalEntry {
         let entry = JournalEntry {
-            seq: self.log.alloc_seq(),
+            seq: 0, // assigned by the appender
             kind: key.kind,
             name: key.name.clone(),
             occurrence: key.occurrence,
@@ -201,15 +214,8 @@ impl BodyCx {
             all.append(&mut events);
             events = all;
         }
-        self.queue(WriteOp::Append {
-            run_id: self.run.id.clone(),
-            owner: self.rt.worker.id.clone(),
-            entries: vec![NewEntry {
-                entry: entry.clone(),
-                effect,
-            }],
-            events,
-        });
+        let (entry, write) = self.journal.append(entry, effect, events);
+        self.pending.push(write);
         entry
     }
 
@@ -230,19 +236,36 @@ impl BodyCx {
         key: &Key,
         hash: Option<&str>,
     ) -> wasmtime::Result<Option<JournalEntry>> {
+        let e = self.lookup(key, hash, false)?;
+        if let Some(e) = &e {
+            self.clock.advance_to(e.created_at);
+        }
+        Ok(e)
+    }
+
+    /// [`BodyCx::replayed`] without moving the clock. With `spawned`, a key
+    /// missing while replaying is no divergence: a spawned step that had not
+    /// finished before a crash has no entry, while later ones may.
+    pub fn lookup(
+        &mut self,
+        key: &Key,
+        hash: Option<&str>,
+        spawned: bool,
+    ) -> wasmtime::Result<Option<JournalEntry>> {
         match self.log.take(key) {
             Some(e) => {
                 if let Some(d) = ReplayLog::check_input(key, &e, hash) {
                     self.diverged(d)?;
                 }
-                self.clock.advance_to(e.created_at);
                 Ok(Some(e))
             }
             None => {
-                if let Some(first_left) = self.log.first_unconsumed() {
+                if !spawned && let Some(first_left) = self.log.first_unconsumed() {
                     self.diverged(Divergence::unexpected(key, &first_left))?;
                 }
-                if self.dry {
+                // A dry replay stops where the journal ends; a spawned step
+                // missing from it is decided at its join (see body_spawn).
+                if self.dry && !spawned {
                     return Err(Interrupt::DryFrontier.trap());
                 }
                 if !self.went_live {
@@ -289,6 +312,8 @@ impl BodyCx {
         if self.dry {
             return Ok(());
         }
+        // Spawned steps in flight keep the instance loaded (see body_spawn).
+        super::body_spawn::wait_in_memory_while_spawned(self, at).await?;
         let remaining = at - crate::clock::now_ms();
         if remaining <= 0 {
             return Ok(());

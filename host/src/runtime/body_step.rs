@@ -1,17 +1,29 @@
 //! `ctx.step` as the host runs it: replay, attempts, retries with durable
 //! backoff timers, and the final outcome journaled exactly once.
+//!
+//! The attempt loop, [`run_step`], is shared with spawned steps
+//! (`body_spawn.rs`): it works on a [`StepJob`] (what to run) and reports
+//! through a [`StepSink`] (where outcomes, events and waits go). For
+//! `ctx.step` the sink is the body itself; for a spawned step it is the
+//! task running it.
+
+use std::future::Future;
+use std::sync::Arc;
 
 use serde_json::json;
 
 use crate::engine::bindings::context::StepFailure;
 use crate::engine::bindings::types as wit;
 use crate::engine::bindings::types::ErrorInfo;
+use crate::engine::limits::LimitExceeded;
 use crate::journal::{EntryKind, ErrorRecord, JournalEntry, NewEvent};
 
 use super::body::BodyCx;
 use super::interrupt::Interrupt;
-use super::replay::input_hash;
+use super::replay::{Key, input_hash};
 use super::step::{AttemptResult, AttemptSpec, run_attempt};
+use super::versions::LoadedVersion;
+use super::{ActiveRun, Runtime};
 
 /// After this long a running step's start event is written on its own.
 const SLOW_STEP: std::time::Duration = std::time::Duration::from_millis(50);
@@ -27,61 +39,163 @@ pub async fn call_step(
     if let Some(e) = cx.replayed(&key, Some(&hash))? {
         return Ok(decode(&e));
     }
-    let span =
-        tracing::info_span!("step", run = %cx.run.id, step = %name, occurrence = key.occurrence);
-    let _guard = span.enter();
-    let Some(policy) = cx.version.policy(&name) else {
+    cx.check_size(&format!("input of step `{name}`"), &input)?;
+    let job = StepJob::new(cx, key, hash, input);
+    let entry = run_step(&job, cx).await?;
+    Ok(decode(&entry))
+}
+
+/// One step occurrence to run, with everything its attempts need, owned,
+/// so that a spawned task can carry it.
+pub struct StepJob {
+    pub rt: Arc<Runtime>,
+    pub version: Arc<LoadedVersion>,
+    pub run_id: String,
+    pub workflow: String,
+    /// The step's replay key: its name and occurrence.
+    pub key: Key,
+    pub hash: String,
+    pub input: String,
+    /// Failed attempts journaled by earlier activations.
+    pub prior: Vec<JournalEntry>,
+    pub active: Arc<ActiveRun>,
+}
+
+impl StepJob {
+    /// The job of the step `key` of the body's run.
+    pub fn new(cx: &BodyCx, key: Key, hash: String, input: String) -> StepJob {
+        StepJob {
+            rt: cx.rt.clone(),
+            version: cx.version.clone(),
+            run_id: cx.run.id.clone(),
+            workflow: cx.run.workflow.clone(),
+            prior: cx.log.attempts(&key.name, key.occurrence).to_vec(),
+            key,
+            hash,
+            input,
+            active: cx.active.clone(),
+        }
+    }
+}
+
+/// What one attempt holds while it runs (concurrency permits of a spawned
+/// step; nothing for `ctx.step`). Released when dropped.
+pub type Slot = Vec<tokio::sync::OwnedSemaphorePermit>;
+
+/// Where a step's attempts report.
+pub trait StepSink: Send {
+    /// Queues the step's final outcome (not yet durable).
+    fn record_outcome(
+        &mut self,
+        key: &Key,
+        hash: String,
+        ok: bool,
+        value: String,
+        event: NewEvent,
+    ) -> JournalEntry;
+    /// Queues a failed attempt and when the next one is due.
+    fn record_failed_attempt(&mut self, key: &Key, value: String, event: NewEvent);
+    /// Waits until everything this sink queued is durable.
+    fn durable(&mut self) -> impl Future<Output = wasmtime::Result<()>> + Send;
+    /// Waits until `at` (Unix ms) before the next attempt.
+    fn wait_for_retry(&mut self, at: i64) -> impl Future<Output = wasmtime::Result<()>> + Send;
+    /// Buffers events; they ride on the next journal write.
+    fn report(&mut self, events: Vec<NewEvent>);
+    /// Writes buffered events now.
+    fn report_now(&mut self);
+    /// Waits for room to run one attempt.
+    fn slot(&mut self) -> impl Future<Output = wasmtime::Result<Slot>> + Send;
+}
+
+impl StepSink for BodyCx {
+    fn record_outcome(
+        &mut self,
+        key: &Key,
+        hash: String,
+        ok: bool,
+        value: String,
+        event: NewEvent,
+    ) -> JournalEntry {
+        self.record(key, Some(hash), ok, Some(value), None, vec![event])
+    }
+    fn record_failed_attempt(&mut self, key: &Key, value: String, event: NewEvent) {
+        self.record_attempt(&key.name, key.occurrence, value, event);
+    }
+    async fn durable(&mut self) -> wasmtime::Result<()> {
+        self.barrier().await
+    }
+    async fn wait_for_retry(&mut self, at: i64) -> wasmtime::Result<()> {
+        self.wait_until(at).await
+    }
+    fn report(&mut self, events: Vec<NewEvent>) {
+        self.event_batch(events);
+    }
+    fn report_now(&mut self) {
+        self.flush_events();
+    }
+    async fn slot(&mut self) -> wasmtime::Result<Slot> {
+        // A run has one `ctx.step` in flight at most; runs are bounded by
+        // `runtime.max_active_runs`.
+        Ok(Vec::new())
+    }
+}
+
+/// Runs the attempts of `job` until it succeeds or fails for good; returns
+/// its final journal entry, durable.
+pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Result<JournalEntry> {
+    let name = &job.key.name;
+    let occurrence = job.key.occurrence;
+    let Some(policy) = job.version.policy(name) else {
         let error = ErrorRecord::new(
             "unknown-step",
             format!("the component declares no step named `{name}`"),
         );
-        return finish_failed(cx, &key, hash, error, 0).await;
+        return finish_failed(sink, job, error, 0).await;
     };
-    cx.check_size(&format!("input of step `{name}`"), &input)?;
     // Everything the body decided before this step must be durable before
     // the step's side effects happen.
-    cx.barrier().await?;
+    sink.durable().await?;
 
-    let prior = cx.log.attempts(&name, key.occurrence);
-    let mut attempt = prior.len() as u32 + 1;
-    if let Some(retry_at) = prior.last().and_then(retry_at) {
-        cx.wait_until(retry_at).await?;
+    let mut attempt = job.prior.len() as u32 + 1;
+    if let Some(at) = job.prior.last().and_then(retry_at) {
+        sink.wait_for_retry(at).await?;
     }
-    let workflow = cx.rt.config.workflow(&cx.run.workflow);
-    let mut allow_http = cx.version.allow_http.clone();
+    let rt = &job.rt;
+    let workflow = rt.config.workflow(&job.workflow);
+    let mut allow_http = job.version.allow_http.clone();
     allow_http.extend(workflow.allow_http.iter().cloned());
     let env: Vec<(String, String)> = workflow
         .env
         .iter()
         .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
         .collect();
-    let default_timeout = cx.rt.config.limits.step_timeout_secs * 1000;
+    let default_timeout = rt.config.limits.step_timeout_secs * 1000;
     let timeout_ms = if policy.timeout_ms > 0 {
         policy.timeout_ms
     } else {
         default_timeout
     };
-    let version = cx.version.clone();
-    let limits = cx.rt.config.limits;
+    let limits = rt.config.limits;
     let llm = std::sync::Arc::new(super::step_llm::StepLlm {
-        providers: cx.rt.llm.clone(),
-        store: cx.rt.store.clone(),
-        run_id: cx.run.id.clone(),
+        providers: rt.llm.clone(),
+        store: rt.store.clone(),
+        run_id: job.run_id.clone(),
         step: name.clone(),
     });
     loop {
+        let slot = sink.slot().await?;
         let started = crate::clock::now_ms();
         let spec = AttemptSpec {
-            version: &version,
-            step: &name,
-            input: &input,
+            version: &job.version,
+            step: name,
+            input: &job.input,
             context: wit::StepContext {
-                run_id: cx.run.id.clone(),
-                workflow: cx.run.workflow.clone(),
+                run_id: job.run_id.clone(),
+                workflow: job.workflow.clone(),
                 step: name.clone(),
-                occurrence: key.occurrence,
+                occurrence,
                 attempt,
-                idempotency_key: format!("{}/{}/{}", cx.run.id, name, key.occurrence),
+                idempotency_key: format!("{}/{}/{}", job.run_id, name, occurrence),
             },
             timeout: std::time::Duration::from_millis(timeout_ms),
             env: &env,
@@ -89,9 +203,7 @@ pub async fn call_step(
             limits: &limits,
             llm: Some(llm.clone()),
         };
-        let active = cx.active.clone();
-        let engine = cx.rt.engine.clone();
-        let attempt_fut = run_attempt(&engine, spec);
+        let attempt_fut = run_attempt(&rt.engine, spec);
         tokio::pin!(attempt_fut);
         // A quick step is reported once, when it ends: one event row per
         // step keeps its commit small. A slow one also reports its start,
@@ -100,18 +212,19 @@ pub async fn call_step(
         let (result, logs) = loop {
             tokio::select! {
                 r = &mut attempt_fut => break r,
-                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                _ = job.active.cancelled() => return Err(Interrupt::Cancelled.trap()),
                 _ = tokio::time::sleep(SLOW_STEP), if !reported => {
                     reported = true;
-                    let ev = step_event(&name, key.occurrence, attempt, "started", json!({}));
-                    cx.event_batch(vec![ev]);
-                    cx.flush_events();
+                    let ev = step_event(name, occurrence, attempt, "started", json!({}));
+                    sink.report(vec![ev]);
+                    sink.report_now();
                 }
             }
         };
+        drop(slot);
         if !logs.is_empty() {
             let now = crate::clock::now_ms();
-            cx.event_batch(
+            sink.report(
                 logs.into_iter()
                     .map(|(level, message)| NewEvent {
                         at: now,
@@ -124,20 +237,17 @@ pub async fn call_step(
         let took = crate::clock::now_ms() - started;
         match result {
             AttemptResult::Ok(output) => {
-                if let Err(e) = cx.check_size(&format!("output of step `{name}`"), &output) {
+                let limit = rt.config.limits.max_value_bytes;
+                if output.len() as u64 > limit {
+                    let what = format!("output of step `{name}`");
+                    let e = LimitExceeded::value_size(&what, output.len(), limit);
                     let error = ErrorRecord::new("limit", e.to_string());
-                    return finish_failed(cx, &key, hash, error, attempt).await;
+                    return finish_failed(sink, job, error, attempt).await;
                 }
-                let ev = step_event(
-                    &name,
-                    key.occurrence,
-                    attempt,
-                    "completed",
-                    json!({"ms": took}),
-                );
-                cx.record(&key, Some(hash), true, Some(output.clone()), None, vec![ev]);
-                cx.barrier().await?;
-                return Ok(Ok(output));
+                let ev = step_event(name, occurrence, attempt, "completed", json!({"ms": took}));
+                let entry = sink.record_outcome(&job.key, job.hash.clone(), true, output, ev);
+                sink.durable().await?;
+                return Ok(entry);
             }
             AttemptResult::Failed { error, retryable }
                 if retryable && attempt < policy.max_attempts =>
@@ -146,44 +256,44 @@ pub async fn call_step(
                 tracing::info!(attempt, error = %error.message, "step attempt failed, retrying");
                 let value = json!({"attempt": attempt, "error": error, "retry_at": retry_at});
                 let ev = step_event(
-                    &name,
-                    key.occurrence,
+                    name,
+                    occurrence,
                     attempt,
                     "retrying",
                     json!({"error": error, "retry_at": retry_at, "ms": took}),
                 );
-                cx.record_attempt(&name, key.occurrence, value.to_string(), ev);
+                sink.record_failed_attempt(&job.key, value.to_string(), ev);
                 attempt += 1;
-                cx.wait_until(retry_at).await?;
+                sink.wait_for_retry(retry_at).await?;
             }
             AttemptResult::Failed { error, .. } => {
-                return finish_failed(cx, &key, hash, error, attempt).await;
+                return finish_failed(sink, job, error, attempt).await;
             }
         }
     }
 }
 
-async fn finish_failed(
-    cx: &mut BodyCx,
-    key: &super::replay::Key,
-    hash: String,
+async fn finish_failed<S: StepSink>(
+    sink: &mut S,
+    job: &StepJob,
     error: ErrorRecord,
     attempts: u32,
-) -> wasmtime::Result<Result<String, StepFailure>> {
+) -> wasmtime::Result<JournalEntry> {
     let value = json!({"error": error, "attempts": attempts}).to_string();
     let ev = step_event(
-        &key.name,
-        key.occurrence,
+        &job.key.name,
+        job.key.occurrence,
         attempts,
         "failed",
         json!({"error": error}),
     );
-    let entry = cx.record(key, Some(hash), false, Some(value), None, vec![ev]);
-    cx.barrier().await?;
-    Ok(decode(&entry))
+    let entry = sink.record_outcome(&job.key, job.hash.clone(), false, value, ev);
+    sink.durable().await?;
+    Ok(entry)
 }
 
-fn step_event(
+/// A `step` event: how an attempt of a step occurrence went.
+pub fn step_event(
     step: &str,
     occurrence: u32,
     attempt: u32,
@@ -207,7 +317,7 @@ fn retry_at(e: &JournalEntry) -> Option<i64> {
 }
 
 /// A journaled step outcome as the body receives it.
-fn decode(e: &JournalEntry) -> Result<String, StepFailure> {
+pub fn decode(e: &JournalEntry) -> Result<String, StepFailure> {
     if e.ok {
         return Ok(e.value.clone().unwrap_or_else(|| "null".into()));
     }

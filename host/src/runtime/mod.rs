@@ -3,6 +3,7 @@
 //! keeps this worker's heartbeat.
 
 mod activation;
+mod appender;
 mod body;
 mod body_human;
 mod body_llm;
@@ -107,6 +108,9 @@ pub struct Runtime {
     active: Mutex<HashMap<String, Arc<ActiveRun>>>,
     /// Wakes the scheduler when work may have become due.
     wake: Notify,
+    /// Spawned steps running at once in this process
+    /// (`runtime.max_concurrent_steps`).
+    step_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -124,6 +128,9 @@ impl Runtime {
         .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let engine = Arc::new(engine);
         let worker = WorkerIdentity::current();
+        let step_slots = Arc::new(tokio::sync::Semaphore::new(
+            config.runtime.max_concurrent_steps.max(1),
+        ));
         store
             .write(WriteOp::Heartbeat(worker.record(crate::clock::now_ms())))
             .await?;
@@ -137,6 +144,7 @@ impl Runtime {
             metrics: metrics::Metrics::default(),
             active: Mutex::new(HashMap::new()),
             wake: Notify::new(),
+            step_slots,
         });
         tokio::spawn(heartbeat(Arc::downgrade(&rt)));
         Ok(rt)

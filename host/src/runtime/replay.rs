@@ -187,11 +187,9 @@ impl ReplayLog {
             .unwrap_or(&[])
     }
 
-    /// Assigns the sequence number of a new entry.
-    pub fn alloc_seq(&mut self) -> u32 {
-        let s = self.next_seq;
-        self.next_seq += 1;
-        s
+    /// The sequence number the next new entry gets.
+    pub fn next_seq(&self) -> u32 {
+        self.next_seq
     }
 }
 
@@ -231,7 +229,7 @@ mod tests {
         assert_eq!(k.occurrence, 1);
         assert!(log.take(&k).is_some());
         assert!(!log.replaying());
-        assert_eq!(log.alloc_seq(), 3);
+        assert_eq!(log.next_seq(), 3);
     }
 
     #[test]

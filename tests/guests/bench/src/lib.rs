@@ -5,6 +5,9 @@
 //!
 //! Workflow `chain_then_sleep`, input `{"steps": N, "sleep_ms": M}`: the
 //! same chain, then a durable sleep of M ms (the replay benchmark).
+//!
+//! Workflow `batch`, input `{"steps": N, "max_concurrency": C}`: `noop` on
+//! `0..N` with `ctx.batch`, at most C at once.
 
 use cairn_sdk::prelude::*;
 
@@ -50,4 +53,21 @@ fn chain_then_sleep(ctx: &Ctx, input: ChainSleepInput) -> Result<Value, Workflow
     }
     ctx.sleep(Duration::from_millis(input.sleep_ms))?;
     Ok(json!({ "steps": input.steps, "sum": sum }))
+}
+
+/// The input of `batch`.
+#[derive(Debug, Deserialize)]
+#[serde(crate = "cairn_sdk::serde")]
+struct BatchInput {
+    steps: u64,
+    max_concurrency: u32,
+}
+
+/// Runs `noop` on `0..steps` with `ctx.batch`, at most `max_concurrency`
+/// at once (the parallel-steps benchmark).
+#[workflow]
+fn batch(ctx: &Ctx, input: BatchInput) -> Result<Value, WorkflowError> {
+    let r = ctx.batch(noop, 0..input.steps, input.max_concurrency);
+    let sum: u64 = r.successes().sum();
+    Ok(json!({ "steps": input.steps, "sum": sum, "failed": r.stats.failed }))
 }
