@@ -353,3 +353,25 @@ fn order_v2_adds_a_fraud_check_without_stranding_runs_in_flight() {
     let fresh = c.json(&["run", "order", "--wait", "--input", &input]);
     assert_eq!(fresh["output"]["status"], "held-for-review", "{fresh:#}");
 }
+
+#[test]
+fn a_run_waiting_for_a_person_moves_when_it_resumes() {
+    let c = Cairn::new();
+    c.deploy("evolve_v1", &[]);
+    let input = json!({"x": 1, "park_secs": 0}).to_string();
+    let out = c.json(&["run", "evolve_ask", "--input", &input]);
+    assert_eq!(out["status"], "waiting", "{out:#}");
+    let run = out["run_id"].as_str().unwrap().to_string();
+    // Dry-run the v2 file against the waiting run: it replays up to the
+    // unanswered prompt.
+    let v2_file = wasm("evolve_v2");
+    c.run(&["replay", &run, "--with", v2_file.to_str().unwrap()]).code(0);
+    let v2 = c.deploy("evolve_v2", &[]);
+    c.json(&["respond", &run, "approve"]);
+    let out = c.json(&["resume", &run]);
+    assert_eq!(out["resumed"][0]["status"], "completed", "{out:#}");
+    let show = c.show(&run);
+    assert_eq!(show["version"], v2);
+    assert_eq!(show["output"]["steps"], json!(["a1", "b1", "c1"]));
+    assert_eq!(show["output"]["approved"], true);
+}

@@ -45,3 +45,12 @@ fn nondet(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
     let rb = ctx.step(b, input.x)?;
     Ok(json!({"version": "v1", "steps": [ra, rb]}))
 }
+
+/// `a → ask a person → b`: parks waiting for an answer.
+#[workflow]
+fn evolve_ask(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
+    let ra = ctx.step(a, input.x)?;
+    let answer = ctx.wait_for_user(Prompt::approval("Go on?"))?;
+    let rb = ctx.step(b, input.x)?;
+    Ok(json!({"version": "v1", "steps": [ra, rb], "approved": answer.is_approved()}))
+}

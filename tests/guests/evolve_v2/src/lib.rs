@@ -80,3 +80,13 @@ fn evolve_rename(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
     input.park(ctx)?;
     done(vec![ra, ctx.step(b, input.x)?])
 }
+
+/// A step added after the person's answer.
+#[workflow]
+fn evolve_ask(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
+    let ra = ctx.step(a, input.x)?;
+    let answer = ctx.wait_for_user(Prompt::approval("Go on?"))?;
+    let rb = ctx.step(b, input.x)?;
+    let rc = ctx.step(c, input.x)?;
+    Ok(json!({"version": "v2", "steps": [ra, rb, rc], "approved": answer.is_approved()}))
+}
