@@ -365,7 +365,8 @@ fn a_run_waiting_for_a_person_moves_when_it_resumes() {
     // Dry-run the v2 file against the waiting run: it replays up to the
     // unanswered prompt.
     let v2_file = wasm("evolve_v2");
-    c.run(&["replay", &run, "--with", v2_file.to_str().unwrap()]).code(0);
+    c.run(&["replay", &run, "--with", v2_file.to_str().unwrap()])
+        .code(0);
     let v2 = c.deploy("evolve_v2", &[]);
     c.json(&["respond", &run, "approve"]);
     let out = c.json(&["resume", &run]);

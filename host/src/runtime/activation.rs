@@ -99,15 +99,7 @@ impl Runtime {
             active,
             false,
         );
-        let mut store = self.engine.store(state);
-        let result = async {
-            let instance = version.body.instantiate_async(&mut store).await?;
-            instance
-                .call_run(&mut store, &run.workflow, &run.input)
-                .await
-        }
-        .await;
-        let mut state = store.into_data();
+        let (mut state, result) = self.call_body(&version, &run, state).await;
         let lines = state.drain_output(true);
         if !lines.is_empty() {
             state.cx.event_batch(lines);
@@ -198,6 +190,28 @@ impl Runtime {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "checking for signals failed"),
         }
+    }
+
+    /// Instantiates the body of `version` and runs `run`'s workflow in it,
+    /// live or dry as `state` says.
+    pub(super) async fn call_body(
+        &self,
+        version: &super::versions::LoadedVersion,
+        run: &RunRecord,
+        state: BodyState,
+    ) -> (
+        BodyState,
+        wasmtime::Result<Result<String, wit::WorkflowError>>,
+    ) {
+        let mut store = self.engine.store(state);
+        let result = async {
+            let instance = version.body.instantiate_async(&mut store).await?;
+            instance
+                .call_run(&mut store, &run.workflow, &run.input)
+                .await
+        }
+        .await;
+        (store.into_data(), result)
     }
 
     /// Records the end of an activation on the run.

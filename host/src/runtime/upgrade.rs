@@ -132,15 +132,7 @@ impl Runtime {
             active,
             true,
         );
-        let mut store = self.engine.store(state);
-        let result = async {
-            let instance = version.body.instantiate_async(&mut store).await?;
-            instance
-                .call_run(&mut store, &run.workflow, &run.input)
-                .await
-        }
-        .await;
-        let state = store.into_data();
+        let (state, result) = self.call_body(&version, run, state).await;
         match result {
             Ok(_) => match state.cx.log.first_unconsumed() {
                 Some(left) => Check::Divergent(Divergence::ended(&left)),
