@@ -129,7 +129,9 @@ struct FraudVerdict {
 #[step]
 fn fraud_check(order_id: String, amount: f64) -> Result<FraudVerdict, StepError> {
     let flagged = amount > 10_000.0;
-    cairn_sdk::log::info(format_args!("fraud check of {order_id}: flagged = {flagged}"));
+    cairn_sdk::log::info(format_args!(
+        "fraud check of {order_id}: flagged = {flagged}"
+    ));
     Ok(FraudVerdict {
         flagged,
         reason: flagged.then(|| format!("amount {amount} is above the review threshold")),

@@ -99,7 +99,8 @@ fn await_signal(ctx: &Ctx, input: SignalInput) -> Result<Value, WorkflowError> {
     }
     let mut payloads = Vec::new();
     for _ in 0..input.count.unwrap_or(1) {
-        let v: Value = ctx.wait_for_event(&input.name, input.timeout_ms.map(Duration::from_millis))?;
+        let v: Value =
+            ctx.wait_for_event(&input.name, input.timeout_ms.map(Duration::from_millis))?;
         payloads.push(v);
     }
     Ok(json!({ "payloads": payloads }))
