@@ -35,7 +35,7 @@ impl SqliteStore {
         schema::check(&conn, &display)?;
         configure(&conn, &display, durability)?;
         schema::prepare(&mut conn, &display)?;
-        let writer = Writer::start(conn);
+        let writer = Writer::start(conn, durability);
         Ok(SqliteStore {
             path: display,
             durability,

@@ -34,11 +34,16 @@ struct Counters {
 pub struct Writer {
     tx: mpsc::Sender<Job>,
     counters: Arc<Counters>,
+    /// How long a lone waiter checks for its reply before it sleeps: a
+    /// commit without fsync takes microseconds, waking a parked thread
+    /// longer. With others waiting too, spinning would only take their CPU.
+    wait_spin: std::time::Duration,
+    waiters: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Writer {
     /// Starts the thread that owns `conn`.
-    pub fn start(conn: Connection) -> Writer {
+    pub fn start(conn: Connection, durability: super::Durability) -> Writer {
         let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
@@ -46,31 +51,30 @@ impl Writer {
             .name("cairn-journal-writer".into())
             .spawn(move || run(conn, rx, c))
             .expect("spawn the journal writer thread");
-        Writer { tx, counters }
+        let wait_spin = match durability {
+            super::Durability::Full => std::time::Duration::ZERO,
+            super::Durability::Relaxed => std::time::Duration::from_micros(25),
+        };
+        Writer {
+            tx,
+            counters,
+            wait_spin,
+            waiters: Arc::default(),
+        }
     }
 
     /// Queues `op`.
     pub fn write(&self, op: WriteOp) -> PendingWrite {
         let (reply, rx) = oneshot::channel();
         let sent = self.tx.send(Job::Write(op, reply)).is_ok();
-        Box::pin(async move {
-            if !sent {
-                return Err(StoreError::WriterGone);
-            }
-            rx.await.unwrap_or(Err(StoreError::WriterGone))
-        })
+        Box::pin(reply_of(sent, rx, self.wait_spin, self.waiters.clone()))
     }
 
     /// Resolves once everything queued before it is committed.
     pub fn flush(&self) -> PendingWrite {
         let (reply, rx) = oneshot::channel();
         let sent = self.tx.send(Job::Flush(reply)).is_ok();
-        Box::pin(async move {
-            if !sent {
-                return Err(StoreError::WriterGone);
-            }
-            rx.await.unwrap_or(Err(StoreError::WriterGone))
-        })
+        Box::pin(reply_of(sent, rx, self.wait_spin, self.waiters.clone()))
     }
 
     /// Commits and ops so far.
@@ -80,6 +84,39 @@ impl Writer {
             ops: self.counters.ops.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Waits for the writer's reply: when no one else is waiting, first for
+/// `spin` by looking for it without yielding (the thread stays awake),
+/// then by sleeping.
+async fn reply_of(
+    sent: bool,
+    mut rx: oneshot::Receiver<Result<WriteOutcome, StoreError>>,
+    spin: std::time::Duration,
+    waiters: Arc<std::sync::atomic::AtomicUsize>,
+) -> Result<WriteOutcome, StoreError> {
+    if !sent {
+        return Err(StoreError::WriterGone);
+    }
+    struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+    impl Drop for Waiting {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    let alone = waiters.fetch_add(1, Ordering::Relaxed) == 0;
+    let _waiting = Waiting(waiters);
+    if alone && !spin.is_zero() {
+        let start = std::time::Instant::now();
+        while start.elapsed() < spin {
+            match rx.try_recv() {
+                Ok(r) => return r,
+                Err(oneshot::error::TryRecvError::Empty) => std::hint::spin_loop(),
+                Err(oneshot::error::TryRecvError::Closed) => return Err(StoreError::WriterGone),
+            }
+        }
+    }
+    rx.await.unwrap_or(Err(StoreError::WriterGone))
 }
 
 /// How long the writer keeps looking for the next job before it sleeps.
