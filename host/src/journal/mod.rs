@@ -122,6 +122,9 @@ pub enum WriteOp {
     Heartbeat(WorkerRecord),
     /// Forgets a worker that exits cleanly, releasing the runs it owned.
     RemoveWorker { id: String },
+    /// Gives up a run this worker owns but no longer executes, so any
+    /// worker may take it.
+    Release { run_id: String, owner: String },
     /// Stores a version and makes it active for the workflows it exports.
     Deploy {
         version: VersionRecord,
@@ -282,6 +285,8 @@ pub trait Storage: Send + Sync + 'static {
     fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError>;
     /// Runs `owner` holds that were cancelled meanwhile.
     fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError>;
+    /// The runs `owner` holds.
+    fn owned_by(&self, owner: &str) -> Result<Vec<String>, StoreError>;
     /// The earliest `wake_at` of any sleeping or waiting run.
     fn next_wake(&self) -> Result<Option<UnixMs>, StoreError>;
 

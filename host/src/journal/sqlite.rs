@@ -153,6 +153,9 @@ impl Storage for SqliteStore {
     fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
         self.read(|c| read::worker(c, id))
     }
+    fn owned_by(&self, owner: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|c| read::owned_by(c, owner))
+    }
     fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError> {
         self.read(|c| read::cancelled_owned(c, owner))
     }

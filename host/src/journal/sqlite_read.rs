@@ -127,6 +127,12 @@ pub(super) fn owned_runs(
     Ok(out)
 }
 
+pub(super) fn owned_by(conn: &Connection, owner: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM runs WHERE owner = ?1")?;
+    let rows = stmt.query_map([owner], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub(super) fn cancelled_owned(conn: &Connection, owner: &str) -> Result<Vec<String>, StoreError> {
     let mut stmt =
         conn.prepare_cached("SELECT id FROM runs WHERE owner = ?1 AND status = 'cancelled'")?;

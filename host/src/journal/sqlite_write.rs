@@ -149,6 +149,13 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             ])?;
             Ok(WriteOutcome::Done)
         }
+        WriteOp::Release { run_id, owner } => {
+            conn.execute(
+                "UPDATE runs SET owner = NULL WHERE id = ?1 AND owner = ?2",
+                params![run_id, owner],
+            )?;
+            Ok(WriteOutcome::Done)
+        }
         WriteOp::RemoveWorker { id } => {
             conn.execute("UPDATE runs SET owner = NULL WHERE owner = ?1", [&id])?;
             conn.execute("DELETE FROM workers WHERE id = ?1", [&id])?;

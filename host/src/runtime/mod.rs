@@ -309,10 +309,44 @@ pub enum RuntimeError {
     Store(#[from] StoreError),
 }
 
+/// Releases runs this worker owns but has not executed for a whole beat
+/// (an activation that ended without recording its end, say when the
+/// journal could not be written): nobody else would take them while this
+/// worker lives. Returns the runs owned and idle now, for the next beat.
+async fn release_strays(
+    rt: &Runtime,
+    before: std::collections::HashSet<String>,
+) -> std::collections::HashSet<String> {
+    let Ok(owned) = rt.store.owned_by(&rt.worker.id) else {
+        return before;
+    };
+    let idle: std::collections::HashSet<String> = {
+        let active = rt.active.lock().expect("active runs");
+        owned
+            .into_iter()
+            .filter(|id| !active.contains_key(id))
+            .collect()
+    };
+    for id in idle.intersection(&before) {
+        tracing::warn!(run = %id, "releasing a run this worker owned but no longer executed");
+        let _ = rt
+            .store
+            .write(WriteOp::Release {
+                run_id: id.clone(),
+                owner: rt.worker.id.clone(),
+            })
+            .await;
+        rt.wake.notify_one();
+    }
+    idle
+}
+
 /// Refreshes this worker's heartbeat and notices cancellations of the runs
 /// it executes, until the runtime is dropped.
 async fn heartbeat(rt: Weak<Runtime>) {
     let mut last_beat = crate::clock::now_ms();
+    // Runs this worker owned without executing them at the last beat.
+    let mut idle: std::collections::HashSet<String> = Default::default();
     loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let Some(rt) = rt.upgrade() else { return };
@@ -326,6 +360,7 @@ async fn heartbeat(rt: Weak<Runtime>) {
             {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
+            idle = release_strays(&rt, idle).await;
         }
         if rt.active_count() == 0 {
             continue;
