@@ -162,7 +162,9 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     println!("  cairn deploy {}", wasm.display());
     println!("  cairn run order --input '{input}'");
     println!("  cairn runs show <run-id>");
-    println!("  cairn serve                # then open http://127.0.0.1:7370/ to watch runs and answer prompts");
+    println!(
+        "  cairn serve                # then open http://127.0.0.1:7370/ to watch runs and answer prompts"
+    );
     Ok(code)
 }
 
