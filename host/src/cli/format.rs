@@ -41,10 +41,7 @@ pub fn json_brief(text: &str, max: usize) -> String {
     }
 }
 
-/// Parses JSON text for embedding in JSON output.
-pub fn json_value(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
-}
+pub use cairn::server::views::json_value;
 
 /// Prints a JSON value on one line.
 pub fn print_json(v: &serde_json::Value) {

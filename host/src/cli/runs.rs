@@ -6,8 +6,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use cairn::journal::{EntryKind, JournalEntry, RunEvent, RunFilter, RunRecord, RunStatus, Storage};
+use cairn::server::views::{EntryView, RunView, kv_object};
 
-use super::format::{json_brief, json_value, print_json, relative, time};
+use super::format::{json_brief, print_json, relative, time};
 use super::run::unknown_run;
 use super::{Env, Exit, ExitKind};
 
@@ -99,36 +100,9 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
     Ok(ExitKind::Success)
 }
 
+/// A run as the API shows it (`GET /v1/runs/{id}`, without state).
 fn run_json(r: &RunRecord) -> serde_json::Value {
-    json!({
-        "run_id": r.id,
-        "workflow": r.workflow,
-        "version": r.version,
-        "status": r.status.as_str(),
-        "input": json_value(&r.input),
-        "output": r.output.as_deref().map(json_value),
-        "error": r.error,
-        "session_id": r.session_id,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "wake_at": r.wake_at,
-        "owner": r.owner,
-        "activations": r.activations,
-        "llm": r.llm,
-    })
-}
-
-fn entry_json(e: &JournalEntry) -> serde_json::Value {
-    json!({
-        "seq": e.seq,
-        "kind": e.kind.as_str(),
-        "name": e.name,
-        "occurrence": e.occurrence,
-        "ok": e.ok,
-        "value": e.value.as_deref().map(json_value),
-        "input_hash": e.input_hash,
-        "at": e.created_at,
-    })
+    serde_json::to_value(RunView::brief(r)).expect("run views serialize")
 }
 
 fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
@@ -145,9 +119,12 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
     let signals = store.signals(id)?;
     if env.json {
         let mut v = run_json(&run);
-        v["state"] = kv_json(&state);
-        v["session_state"] = kv_json(&session);
-        v["journal"] = journal.iter().map(entry_json).collect();
+        v["state"] = kv_object(&state);
+        v["session_state"] = kv_object(&session);
+        v["journal"] = journal
+            .iter()
+            .map(|e| serde_json::to_value(EntryView::from(e)).expect("entry views serialize"))
+            .collect();
         v["events"] = json!(events);
         v["prompts"] = super::human::prompts_of(&journal).into();
         v["signals"] = super::human::signals_json(&signals).into();
@@ -209,13 +186,6 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
         }
     }
     Ok(ExitKind::Success)
-}
-
-fn kv_json(kv: &[(String, String)]) -> serde_json::Value {
-    kv.iter()
-        .map(|(k, v)| (k.clone(), json_value(v)))
-        .collect::<serde_json::Map<_, _>>()
-        .into()
 }
 
 /// One journal entry on one line.

@@ -15,6 +15,7 @@ use crate::engine::limits::LimitExceeded;
 use crate::journal::{NewEvent, RunRecord, StoreError, WriteOp, WriteOutcome};
 
 use super::Runtime;
+use super::activation::short;
 use super::body::BodyState;
 use super::interrupt::Interrupt;
 use super::replay::{Divergence, ReplayLog};
@@ -310,9 +311,4 @@ impl Runtime {
         };
         Ok(self.dry_check(&run, version).await)
     }
-}
-
-/// The first 12 hex digits of a version.
-pub fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(12)]
 }

@@ -5,7 +5,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::journal::{ErrorRecord, JournalEntry, RunEvent, RunRecord, UnixMs, VersionSummary};
 
-fn json_value(text: &str) -> serde_json::Value {
+/// Stored JSON text as a value (text that is not JSON becomes a string).
+pub fn json_value(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.to_string()))
 }
 
@@ -49,6 +50,8 @@ pub struct RunView {
     /// When a sleeping run is due.
     pub wake_at: Option<UnixMs>,
     pub activations: u32,
+    /// The worker executing it now, if any.
+    pub owner: Option<String>,
     /// Tokens its LLM calls used.
     pub llm: LlmUsageView,
     /// Run state (key → JSON value); only on a single run.
@@ -77,6 +80,7 @@ impl RunView {
             updated_at: r.updated_at,
             wake_at: r.wake_at,
             activations: r.activations,
+            owner: r.owner.clone(),
             llm: LlmUsageView {
                 calls: r.llm.calls,
                 input_tokens: r.llm.input_tokens,
