@@ -3,7 +3,7 @@
 use clap::Args;
 use serde_json::json;
 
-use cairn::runtime::{Outcome, StartError};
+use cairn::runtime::{ClaimError, Outcome, StartError};
 
 use super::format::{json_value, print_json, relative, time};
 use super::{Env, Exit, ExitKind};
@@ -184,38 +184,11 @@ async fn resume_one(
     rt: &std::sync::Arc<cairn::runtime::Runtime>,
     id: &str,
 ) -> Result<Outcome, Exit> {
-    let Some(run) = rt.store.run(id)? else {
-        return Err(unknown_run(id));
-    };
-    if run.status.is_terminal() {
-        return Err(Exit::new(
-            ExitKind::Usage,
-            format!("run {id} already ended ({})", run.status),
-        ));
-    }
-    let expected = match &run.owner {
-        None => None,
-        Some(o) => {
-            let worker = rt.store.worker(o)?;
-            let lease = (rt.config.runtime.lease_secs * 1000) as i64;
-            if !rt
-                .worker
-                .owner_is_dead(worker.as_ref(), cairn::clock::now_ms(), lease)
-            {
-                return Err(Exit::new(
-                    ExitKind::Usage,
-                    format!("run {id} is being executed by a live worker ({o})"),
-                ));
-            }
-            Some(o.clone())
-        }
-    };
-    let Some(claimed) = rt.claim(id, expected).await? else {
-        return Err(Exit::new(
-            ExitKind::Usage,
-            format!("run {id} was taken by another worker"),
-        ));
-    };
+    let claimed = rt.claim_named(id).await.map_err(|e| match e {
+        ClaimError::Unknown(_) => unknown_run(id),
+        ClaimError::Store(s) => Exit::from_store(s),
+        other => Exit::new(ExitKind::Usage, other.to_string()),
+    })?;
     Ok(rt.activate(claimed).await)
 }
 

@@ -16,7 +16,7 @@ pub mod metrics;
 pub mod ownership;
 pub mod replay;
 pub mod respond;
-mod scheduler;
+pub mod scheduler;
 pub mod step;
 pub mod step_llm;
 pub mod triggers;
@@ -36,6 +36,7 @@ use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp,
 
 pub use activation::Outcome;
 pub use ownership::WorkerIdentity;
+pub use scheduler::ClaimError;
 pub use upgrade::{Check, UpgradeError, UpgradeReport};
 pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};
 

@@ -14,6 +14,21 @@ use super::{Outcome, Runtime};
 /// A run taken over by this worker, ready to activate.
 type Claimed = RunRecord;
 
+/// Why a run named by the caller could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    #[error("no run with id `{0}`")]
+    Unknown(String),
+    #[error("run {0} already ended ({1})")]
+    Ended(String, RunStatus),
+    #[error("run {0} is being executed by a live worker ({1})")]
+    Busy(String, String),
+    #[error("run {0} was taken by another worker")]
+    Taken(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Runtime {
     /// Claims what is due now: pending runs, sleeping runs whose timer
     /// fired, released runs, and runs whose owner is dead.
@@ -54,6 +69,31 @@ impl Runtime {
             }
         }
         Ok(out)
+    }
+
+    /// Claims the run `id`, whatever its timer says, unless it ended or a
+    /// live worker holds it.
+    pub async fn claim_named(&self, id: &str) -> Result<Claimed, ClaimError> {
+        let run = self
+            .store
+            .run(id)?
+            .ok_or_else(|| ClaimError::Unknown(id.to_string()))?;
+        if run.status.is_terminal() {
+            return Err(ClaimError::Ended(run.id, run.status));
+        }
+        if let Some(owner) = &run.owner {
+            let worker = self.store.worker(owner)?;
+            let now = crate::clock::now_ms();
+            if !self
+                .worker
+                .owner_is_dead(worker.as_ref(), now, self.lease_ms())
+            {
+                return Err(ClaimError::Busy(run.id.clone(), owner.clone()));
+            }
+        }
+        self.claim(id, run.owner.clone())
+            .await?
+            .ok_or_else(|| ClaimError::Taken(id.to_string()))
     }
 
     /// Claims and runs, once, everything due now; waits for those
