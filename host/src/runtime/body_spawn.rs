@@ -73,8 +73,12 @@ enum State {
     Done(JournalEntry),
     Running,
     /// The task ended without an outcome; the error is handed to the first
-    /// `join`.
-    Lost(Option<wasmtime::Error>),
+    /// `join`. Whether it was cancelled is kept apart, since a join takes
+    /// the error.
+    Lost {
+        cancelled: bool,
+        error: Option<wasmtime::Error>,
+    },
 }
 
 impl Spawned {
@@ -110,7 +114,10 @@ impl Spawned {
         };
         self.spawns[handle as usize].state = match outcome {
             Ok(entry) => State::Done(entry),
-            Err(e) => State::Lost(Some(e)),
+            Err(e) => State::Lost {
+                cancelled: e.downcast_ref::<Interrupt>() == Some(&Interrupt::Cancelled),
+                error: Some(e),
+            },
         };
     }
 
@@ -245,7 +252,7 @@ pub async fn join(cx: &mut BodyCx, handle: u32) -> wasmtime::Result<Result<Strin
             cx.clock.advance_to(e.created_at);
             Ok(decode(e))
         }
-        State::Lost(e) => Err(e.take().unwrap_or_else(|| {
+        State::Lost { error, .. } => Err(error.take().unwrap_or_else(|| {
             wasmtime::Error::msg(format!("join: handle {handle} was already joined"))
         })),
         State::Running => unreachable!("the loop above waits until it is not"),
@@ -302,7 +309,7 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
         }
     }
     for s in &cx.spawned.spawns {
-        if let State::Lost(Some(e)) = &s.state {
+        if let State::Lost { error: Some(e), .. } = &s.state {
             if let Some(i) = e.downcast_ref::<Interrupt>() {
                 return Err(i.clone());
             }
@@ -328,10 +335,7 @@ async fn cancel_all(cx: &mut BodyCx) {
         .filter(|s| match &s.state {
             State::Done(_) => false,
             State::Running => true,
-            State::Lost(e) => e
-                .as_ref()
-                .and_then(|e| e.downcast_ref::<Interrupt>())
-                .is_some_and(|i| *i == Interrupt::Cancelled),
+            State::Lost { cancelled, .. } => *cancelled,
         })
         .map(|s| {
             step_event(
