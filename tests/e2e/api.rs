@@ -2,40 +2,29 @@
 //! endpoint, every error code, pagination, idempotent starts, webhook
 //! signatures, the token rule.
 
-use std::io::{BufRead, BufReader};
-use std::process::Child;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Cairn, kill9, wasm};
+use crate::support::{Cairn, Served, kill9, listening, wasm};
 
 /// A `cairn serve` on an ephemeral loopback port.
 struct Server {
-    base: String,
-    child: Child,
+    served: Served,
     http: reqwest::Client,
 }
 
 impl Server {
     fn start(c: &Cairn) -> Server {
-        let mut child = c.spawn(&["serve", "--listen", "127.0.0.1:0", "--json"]);
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        let v: Value = serde_json::from_str(&first)
-            .unwrap_or_else(|e| panic!("serve did not start ({e}): {first:?}"));
         Server {
-            base: format!("http://{}", v["listening"].as_str().unwrap()),
-            child,
+            served: c.serve(),
             http: reqwest::Client::new(),
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.served.base)
     }
 
     async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -76,12 +65,6 @@ impl Server {
             assert!(Instant::now() < deadline, "timed out: {v:#}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        kill9(&mut self.child);
     }
 }
 
@@ -421,19 +404,8 @@ async fn off_loopback_a_token_is_required() {
     .unwrap();
     c.deploy("triggers", &[]);
     let mut child = c.spawn(&["serve", "--listen", "0.0.0.0:0", "--json"]);
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let v: Value = serde_json::from_str(&first).unwrap();
-    let port = v["listening"]
-        .as_str()
-        .unwrap()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .to_string();
-    let base = format!("http://127.0.0.1:{port}");
+    // Listening on every address; reach it through loopback.
+    let base = listening(&mut child).replace("0.0.0.0", "127.0.0.1");
     let http = reqwest::Client::new();
     let r = http.get(format!("{base}/v1/runs")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

@@ -7,14 +7,13 @@
 //! Without Chromium the test fails, naming what to install, unless
 //! `CAIRN_SKIP_BROWSER_TESTS=1` says to skip it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::json;
 
-use crate::support::{Cairn, kill9, repo};
+use crate::support::{Cairn, repo};
 
 fn chromium() -> Option<PathBuf> {
     let path =
@@ -72,13 +71,8 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
         })),
     });
 
-    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0", "--json"]);
-    let mut first = String::new();
-    BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let listening: serde_json::Value = serde_json::from_str(&first).unwrap();
-    let base = format!("http://{}", listening["listening"].as_str().unwrap());
+    let served = c.serve();
+    let base = served.base.clone();
 
     let shots = repo().join("target/browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
@@ -111,7 +105,7 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
         v["status"] == "completed"
     });
     assert_eq!(json_run["output"]["value"], json!({"qty": 3}));
-    kill9(&mut serve);
+    drop(served);
     for name in [
         "1-runs-list",
         "2-prompts",

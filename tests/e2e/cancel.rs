@@ -33,10 +33,7 @@ fn cancelling_a_run_with_a_step_in_flight_stops_it() {
     let input = json!({"url": fx.url(), "steps": 2}).to_string();
     let owner = c.spawn(&["run", "effects", "--wait", "--json", "--input", &input]);
     fx.wait_count("/effect/0", 1, 60);
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     let out = c.json(&["cancel", &run]);
     assert_eq!(out["previous"], "running");
     // The owner notices, stops waiting for the step, and ends.

@@ -29,10 +29,7 @@ fn kill_while_a_step_is_in_flight() {
     kill9(&mut first);
     fx.hold("/effect/1", Duration::ZERO);
 
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     assert_eq!(c.show(&run)["status"], "running");
     let resumed = c.json(&["resume"]);
     assert_eq!(resumed["resumed"][0]["status"], "completed", "{resumed:#}");
@@ -70,12 +67,7 @@ fn kill_right_after_a_step_completed() {
         &effects_input(&fx, 2, 2),
     ]);
     fx.wait_count("/effect/0", 1, 60);
-    let run = loop {
-        let runs = c.json(&["runs"]);
-        if let Some(id) = runs["runs"][0]["run_id"].as_str() {
-            break id.to_string();
-        }
-    };
+    let run = c.newest_run();
     // Wait until the step's result is journaled, then kill at once.
     c.wait_for(&run, 30, |v| !entries(v, "step").is_empty());
     kill9(&mut first);

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{Cairn, entries, events};
+use crate::support::{Cairn, entries, events, step_names};
 
 #[test]
 fn order_completes_with_a_retried_charge_and_its_state() {
@@ -16,10 +16,7 @@ fn order_completes_with_a_retried_charge_and_its_state() {
     let charge_id = out["output"]["charge_id"].as_str().unwrap().to_string();
 
     let show = c.show(out["run_id"].as_str().unwrap());
-    let steps: Vec<&str> = entries(&show, "step")
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&show);
     assert_eq!(
         steps,
         ["validate_order", "charge_customer", "send_confirmation"]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Cairn, SideEffects, entries};
+use crate::support::{Cairn, SideEffects, step_names};
 
 #[test]
 fn report_fetches_its_three_sources_at_once_then_compiles() {
@@ -25,10 +25,7 @@ fn report_fetches_its_three_sources_at_once_then_compiles() {
     // The simulated fetches take 300, 200 and 100 ms and ran at once: the
     // journal holds them in the order they finished, then the compile step.
     let show = c.show(out["run_id"].as_str().unwrap());
-    let steps: Vec<&str> = entries(&show, "step")
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&show);
     assert_eq!(
         steps,
         [

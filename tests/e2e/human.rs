@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Cairn, entries, kill9};
+use crate::support::{Cairn, entries, kill9, step_names};
 
 /// Starts `workflow` on `input` with `cairn run` (no `--wait`) and returns
 /// its run id; the run must end up `waiting`.
@@ -91,10 +91,7 @@ fn approval_approved_is_fulfilled() {
     assert_eq!(show["state"]["status"], "fulfilled");
     assert_eq!(show["prompts"][0]["answer"]["by"], "ana");
     assert_eq!(show["prompts"][0]["pending"], false);
-    let steps: Vec<&str> = entries(&show, "step")
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&show);
     assert_eq!(steps, ["prepare_summary", "fulfil_order"]);
     let text = c.run(&["runs", "show", &run]).code(0).stdout;
     assert!(text.contains("answered \"approve\" by ana"), "{text}");
@@ -107,12 +104,7 @@ fn approval_rejected_stops_and_run_wait_picks_up_the_answer() {
     let input = json!({"order_id": "B-2", "amount": 10.0}).to_string();
     // `run --wait` stays while the run waits, and resumes it once answered.
     let child = c.spawn(&["run", "approval", "--input", &input, "--wait", "--json"]);
-    let run = loop {
-        if let Some(id) = c.json(&["runs"])["runs"][0]["run_id"].as_str() {
-            break id.to_string();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let run = c.newest_run();
     c.wait_for(&run, 60, |v| v["status"] == "waiting");
     c.run(&["respond", &run, "reject", "--by", "bo"]).code(0);
     let out = child.wait_with_output().unwrap();
@@ -264,12 +256,7 @@ fn an_answer_given_while_no_process_runs_the_run_is_picked_up_by_the_next_worker
     c.deploy("human", &[]);
     let input = json!({"type": "number", "max": 100}).to_string();
     let mut child = c.spawn(&["run", "ask", "--input", &input, "--wait"]);
-    let run = loop {
-        if let Some(id) = c.json(&["runs"])["runs"][0]["run_id"].as_str() {
-            break id.to_string();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let run = c.newest_run();
     c.wait_for(&run, 60, |v| v["status"] == "waiting");
     kill9(&mut child);
     // Nobody runs the run now; the answer is recorded all the same.

@@ -120,12 +120,7 @@ fn a_journaled_call_is_not_sent_again_after_a_crash() {
     let input = json!({"model": "fake/m", "prompt": "remember me", "sleep_ms": 3000}).to_string();
     let mut child = c.spawn(&["run", "chat", "--input", &input, "--wait"]);
     fake.wait_count(1, 60);
-    let run = loop {
-        if let Some(id) = c.json(&["runs"])["runs"][0]["run_id"].as_str() {
-            break id.to_string();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let run = c.newest_run();
     c.wait_for(&run, 30, |v| !entries(v, "sleep").is_empty());
     kill9(&mut child);
     assert_eq!(c.show(&run)["status"], "running");

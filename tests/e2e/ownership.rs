@@ -52,10 +52,7 @@ fn a_run_owned_by_a_live_process_is_not_taken() {
     let input = json!({"url": fx.url(), "steps": 1, "sleep_secs": 0}).to_string();
     let mut owner = c.spawn(&["run", "effects", "--wait", "--input", &input]);
     fx.wait_count("/effect/0", 1, 60);
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     // Another process looks for work while the owner is alive.
     let other = c.json(&["resume"]);
     assert_eq!(other["resumed"].as_array().unwrap().len(), 0, "{other:#}");

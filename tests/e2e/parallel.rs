@@ -236,10 +236,7 @@ fn kill_mid_batch_reruns_only_the_unfinished_items() {
     for i in &held {
         fx.wait_count(&format!("/item/{i}"), 1, 60);
     }
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     c.wait_for(&run, 60, |v| entries(v, "step").len() == 40);
     kill9(&mut first);
     for i in &held {
@@ -286,10 +283,7 @@ fn kill_during_a_spawned_steps_backoff_resumes_its_retry() {
     let input = json!({"n": 2, "url": fx.url()}).to_string();
     let mut first = c.spawn(&["run", "par_patient", "--wait", "--input", &input]);
     fx.wait_count("/patient/1", 1, 60);
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     // The failed attempt is journaled with its retry time; the host waits
     // 3 s in memory for it, and dies meanwhile.
     let show = c.wait_for(&run, 30, |v| !entries(v, "step-attempt").is_empty());
@@ -325,10 +319,7 @@ fn cancel_stops_steps_in_flight_and_does_not_retry_them() {
     for i in 0..4 {
         fx.wait_count(&format!("/item/{i}"), 1, 60);
     }
-    let run = c.json(&["runs"])["runs"][0]["run_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let run = c.newest_run();
     let out = c.json(&["cancel", &run]);
     assert_eq!(out["previous"], "running");
     // The owner stops waiting for the held steps and ends at once.

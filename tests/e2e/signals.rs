@@ -7,22 +7,13 @@ use serde_json::json;
 
 use crate::support::{Cairn, entries};
 
-fn run_id_of_newest(c: &Cairn) -> String {
-    loop {
-        if let Some(id) = c.json(&["runs"])["runs"][0]["run_id"].as_str() {
-            return id.to_string();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_signal_sent_while_the_run_waits_resumes_it() {
     let c = Cairn::new();
     c.deploy("human", &[]);
     let input = json!({"name": "go"}).to_string();
     let child = c.spawn(&["run", "await_signal", "--input", &input, "--wait", "--json"]);
-    let run = run_id_of_newest(&c);
+    let run = c.newest_run();
     let show = c.wait_for(&run, 60, |v| v["status"] == "waiting");
     assert!(
         show["wake_at"].is_null(),

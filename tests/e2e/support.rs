@@ -170,6 +170,29 @@ impl Cairn {
         self.json(&["runs", "show", run])
     }
 
+    /// The newest run's id, waiting for one to exist (a process started in
+    /// the background creates it).
+    pub fn newest_run(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(id) = self.json(&["runs"])["runs"][0]["run_id"].as_str() {
+                return id.to_string();
+            }
+            assert!(Instant::now() < deadline, "no run was created");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts `cairn serve` on an ephemeral loopback port; the server is
+    /// killed when the returned value is dropped.
+    pub fn serve(&self) -> Served {
+        let mut child = self.spawn(&["serve", "--listen", "127.0.0.1:0", "--json"]);
+        Served {
+            base: listening(&mut child),
+            child,
+        }
+    }
+
     /// Polls `runs show` until `pred` holds (or panics after `secs`).
     pub fn wait_for(&self, run: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(secs);
@@ -182,6 +205,38 @@ impl Cairn {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// A `cairn serve` started by [`Cairn::serve`].
+pub struct Served {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub child: Child,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        kill9(&mut self.child);
+    }
+}
+
+/// Reads the address a `cairn serve --json` prints first, as a URL.
+pub fn listening(child: &mut Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let v: Value = serde_json::from_str(&first)
+        .unwrap_or_else(|e| panic!("serve did not start ({e}): {first:?}"));
+    format!("http://{}", v["listening"].as_str().unwrap())
+}
+
+/// The names of the journaled steps of a `runs show --json`, in journal order.
+pub fn step_names(show: &Value) -> Vec<String> {
+    entries(show, "step")
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// The journal entries of a `runs show --json` of the given kind.

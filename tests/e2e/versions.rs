@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Cairn, entries, events, kill9, wasm};
+use crate::support::{Cairn, entries, events, kill9, step_names, wasm};
 
 const PARK: u64 = 2;
 
@@ -340,10 +340,7 @@ fn order_v2_adds_a_fraud_check_without_stranding_runs_in_flight() {
     assert_eq!(show["version"], v2);
     assert_eq!(show["output"]["status"], "confirmed", "{show:#}");
     assert_eq!(entries(&show, "patched")[0]["value"], false);
-    let steps: Vec<&str> = entries(&show, "step")
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let steps = step_names(&show);
     assert_eq!(
         steps,
         ["validate_order", "charge_customer", "send_confirmation"]
