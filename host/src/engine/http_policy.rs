@@ -8,7 +8,7 @@ pub enum HttpPolicy {
     /// The workflow body: every request fails with the rule's message.
     Body,
     /// A step: only these hosts (`host` or `host:port`; `*` allows all).
-    Step { allow: Vec<String> },
+    Step { allow: std::sync::Arc<[String]> },
 }
 
 /// The message a body gets for any request.

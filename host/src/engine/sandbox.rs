@@ -93,7 +93,7 @@ impl Sandbox {
     }
 
     /// The sandbox of one step attempt.
-    pub fn step(env: &[(String, String)], allow_http: Vec<String>, limits: &Limits) -> Sandbox {
+    pub fn step(env: &[(String, String)], allow_http: Arc<[String]>, limits: &Limits) -> Sandbox {
         let output = OutputSink::new();
         let mut b = WasiCtxBuilder::new();
         b.envs(env)

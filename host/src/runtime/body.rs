@@ -42,6 +42,8 @@ pub struct BodyCx {
     pub log: ReplayLog,
     pub clock: LogicalClock,
     pub active: Arc<ActiveRun>,
+    /// What the run's step instances get (allow-list, environment).
+    pub step_sandbox: Arc<super::body_step::StepSandbox>,
     /// Assigns journal seqs; shared with the steps this body spawned.
     pub journal: Arc<Appender>,
     /// The steps this body spawned (`ctx.spawn`), by handle.
@@ -87,6 +89,11 @@ impl BodyState {
             sandbox,
             deadline: Deadline::new(std::time::Duration::from_secs(limits.body_deadline_secs)),
             cx: BodyCx {
+                step_sandbox: Arc::new(super::body_step::StepSandbox::new(
+                    &rt,
+                    &version,
+                    &run.workflow,
+                )),
                 rt,
                 run,
                 version,

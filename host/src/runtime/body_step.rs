@@ -59,6 +59,40 @@ pub struct StepJob {
     /// Failed attempts journaled by earlier activations.
     pub prior: Vec<JournalEntry>,
     pub active: Arc<ActiveRun>,
+    /// The sandbox settings of the run's steps.
+    pub sandbox: Arc<StepSandbox>,
+}
+
+/// What every step of a run gets: hosts it may call (the version's
+/// allow-list and the workflow's configured one) and environment
+/// variables. The same for all of a run's steps, so computed once per
+/// activation.
+#[derive(Debug)]
+pub struct StepSandbox {
+    pub allow_http: Arc<[String]>,
+    pub env: Vec<(String, String)>,
+}
+
+impl StepSandbox {
+    /// The settings for steps of `workflow` on `version`.
+    pub fn new(rt: &Runtime, version: &LoadedVersion, workflow: &str) -> StepSandbox {
+        let settings = rt.config.workflow(workflow);
+        let allow_http: Vec<String> = version
+            .allow_http
+            .iter()
+            .chain(&settings.allow_http)
+            .cloned()
+            .collect();
+        let env = settings
+            .env
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
+            .collect();
+        StepSandbox {
+            allow_http: allow_http.into(),
+            env,
+        }
+    }
 }
 
 impl StepJob {
@@ -74,6 +108,7 @@ impl StepJob {
             hash,
             input,
             active: cx.active.clone(),
+            sandbox: cx.step_sandbox.clone(),
         }
     }
 }
@@ -161,14 +196,6 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
         sink.wait_for_retry(at).await?;
     }
     let rt = &job.rt;
-    let workflow = rt.config.workflow(&job.workflow);
-    let mut allow_http = job.version.allow_http.clone();
-    allow_http.extend(workflow.allow_http.iter().cloned());
-    let env: Vec<(String, String)> = workflow
-        .env
-        .iter()
-        .filter_map(|k| std::env::var(k).ok().map(|v| (k.clone(), v)))
-        .collect();
     let default_timeout = rt.config.limits.step_timeout_secs * 1000;
     let timeout_ms = if policy.timeout_ms > 0 {
         policy.timeout_ms
@@ -198,8 +225,8 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
                 idempotency_key: format!("{}/{}/{}", job.run_id, name, occurrence),
             },
             timeout: std::time::Duration::from_millis(timeout_ms),
-            env: &env,
-            allow_http: allow_http.clone(),
+            env: &job.sandbox.env,
+            allow_http: job.sandbox.allow_http.clone(),
             limits: &limits,
             llm: Some(llm.clone()),
         };

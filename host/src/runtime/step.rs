@@ -28,7 +28,11 @@ pub struct StepState {
 
 impl StepState {
     /// A step sandbox with `env` and the allow-list.
-    pub fn new(env: &[(String, String)], allow_http: Vec<String>, limits: &Limits) -> StepState {
+    pub fn new(
+        env: &[(String, String)],
+        allow_http: std::sync::Arc<[String]>,
+        limits: &Limits,
+    ) -> StepState {
         StepState {
             sandbox: Sandbox::step(env, allow_http, limits),
             logs: Vec::new(),
@@ -172,7 +176,11 @@ pub fn level_name(level: LogLevel) -> &'static str {
 
 /// Calls `describe()` on a fresh instance.
 pub async fn describe(engine: &CairnEngine, version: &LoadedVersion) -> Result<Manifest, String> {
-    let mut store = engine.store(StepState::new(&[], Vec::new(), &Limits::default()));
+    let mut store = engine.store(StepState::new(
+        &[],
+        std::sync::Arc::from([]),
+        &Limits::default(),
+    ));
     let instance = version
         .step
         .instantiate_async(&mut store)
@@ -207,7 +215,7 @@ pub struct AttemptSpec<'a> {
     pub context: wit::StepContext,
     pub timeout: Duration,
     pub env: &'a [(String, String)],
-    pub allow_http: Vec<String>,
+    pub allow_http: std::sync::Arc<[String]>,
     pub limits: &'a Limits,
     /// Provider access for `ctx.llm` inside the step.
     pub llm: Option<std::sync::Arc<super::step_llm::StepLlm>>,
