@@ -15,7 +15,6 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -191,34 +190,15 @@ fn ms(d: Duration) -> f64 {
 
 /// The `bench` guest component, built if missing or older than its source.
 fn guest() -> Vec<u8> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the host crate lives in the repository")
-        .to_path_buf();
-    let target = repo.join("target/wasm");
-    let wasm = target.join("wasm32-wasip2/release/bench.wasm");
-    let src = repo.join("tests/guests/bench/src/lib.rs");
+    let wasm = cairn::guests::component("bench");
+    let src = cairn::guests::repo_root().join("tests/guests/bench/src/lib.rs");
     let stale = match (modified(&wasm), modified(&src)) {
         (Some(w), Some(s)) => w < s,
         _ => true,
     };
     if stale {
         note("building the bench guest component");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "-p",
-                "bench",
-            ])
-            .arg("--manifest-path")
-            .arg(repo.join("tests/guests/Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the bench guest failed");
+        cairn::guests::build("tests/guests", Some("bench")).unwrap_or_else(|e| panic!("{e}"));
     }
     std::fs::read(&wasm).unwrap_or_else(|e| panic!("{}: {e}", wasm.display()))
 }

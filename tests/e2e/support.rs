@@ -17,35 +17,18 @@ use serde_json::Value;
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    cairn::guests::repo_root()
 }
 
 /// Builds both guest workspaces (once) and returns the component `name`.
 pub fn wasm(name: &str) -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    let dir = DIR.get_or_init(|| {
-        let target = repo().join("target/wasm");
-        for manifest in ["examples/Cargo.toml", "tests/guests/Cargo.toml"] {
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--release",
-                    "--target",
-                    "wasm32-wasip2",
-                    "--manifest-path",
-                ])
-                .arg(repo().join(manifest))
-                .env("CARGO_TARGET_DIR", &target)
-                .status()
-                .expect("run cargo");
-            assert!(status.success(), "building {manifest} failed");
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        for workspace in ["examples", "tests/guests"] {
+            cairn::guests::build(workspace, None).unwrap_or_else(|e| panic!("{e}"));
         }
-        target.join("wasm32-wasip2/release")
     });
-    let path = dir.join(format!("{name}.wasm"));
+    let path = cairn::guests::component(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
 }

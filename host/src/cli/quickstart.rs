@@ -1,8 +1,7 @@
 //! `cairn quickstart`: build the `order` example from source, run it on a
 //! temporary database, and tell what happened, step by step.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use serde_json::json;
 
@@ -12,55 +11,11 @@ use cairn::runtime::{DeployOptions, Outcome, Runtime};
 use super::format::json_brief;
 use super::{Env, Exit, ExitKind};
 
-/// Where the repository's sources are: next to this crate at build time.
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
-        .to_path_buf()
-}
-
 /// Builds `examples/<krate>` for wasm32-wasip2 and returns the component.
 pub fn build_example(krate: &str) -> Result<PathBuf, Exit> {
-    let root = repo_root();
-    let manifest = root.join("examples/Cargo.toml");
-    if !manifest.exists() {
-        return Err(Exit::new(
-            ExitKind::Failure,
-            format!(
-                "the examples are not at {} (quickstart runs from a clone of the cairn repository)",
-                manifest.display()
-            ),
-        ));
-    }
-    let target = root.join("target/wasm");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "-p",
-            krate,
-        ])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .map_err(|e| Exit::new(ExitKind::Failure, format!("cannot run cargo: {e}")))?;
-    if !status.success() {
-        return Err(Exit::new(
-            ExitKind::Failure,
-            format!(
-                "building examples/{krate} failed (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)"
-            ),
-        ));
-    }
-    Ok(target.join(format!(
-        "wasm32-wasip2/release/{}.wasm",
-        krate.replace('-', "_")
-    )))
+    cairn::guests::build("examples", Some(krate))
+        .map_err(|e| Exit::new(ExitKind::Failure, e.to_string()))?;
+    Ok(cairn::guests::component(krate))
 }
 
 pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
