@@ -14,7 +14,7 @@ use crate::journal::{
     StoreError, UnixMs, WriteOp, WriteOutcome,
 };
 
-use super::human::{check_answer, parse_plain, what_fits};
+use super::human::{check_answer, parse_plain};
 
 /// How an answer was given.
 #[derive(Debug, Clone)]
@@ -156,11 +156,6 @@ pub async fn respond(
     }
 }
 
-/// What would fit `run_id`'s pending prompt, for messages.
-pub fn what_would_fit(store: &dyn Storage, run_id: &str) -> Option<String> {
-    let pending = store.pending_prompts(Some(run_id)).ok()?;
-    pending.last().map(|p| what_fits(&p.prompt))
-}
 
 /// Who answered the run's last prompt and when, if it was answered and
 /// nothing was asked since.
