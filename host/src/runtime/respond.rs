@@ -156,7 +156,6 @@ pub async fn respond(
     }
 }
 
-
 /// Who answered the run's last prompt and when, if it was answered and
 /// nothing was asked since.
 fn last_answer(journal: &[JournalEntry]) -> Option<String> {
