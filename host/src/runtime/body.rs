@@ -203,6 +203,23 @@ impl BodyCx {
         ok: bool,
         value: Option<String>,
         effect: Option<StateEffect>,
+        events: Vec<NewEvent>,
+    ) -> JournalEntry {
+        let now = crate::clock::now_ms();
+        self.record_at(now, key, input_hash, ok, value, effect, events)
+    }
+
+    /// [`BodyCx::record`] with the entry's time given, for outcomes
+    /// computed from it.
+    #[allow(clippy::too_many_arguments)] // the fields of one journal entry
+    pub fn record_at(
+        &mut self,
+        at: i64,
+        key: &Key,
+        input_hash: Option<String>,
+        ok: bool,
+        value: Option<String>,
+        effect: Option<StateEffect>,
         mut events: Vec<NewEvent>,
     ) -> JournalEntry {
         let entry = JournalEntry {
@@ -213,7 +230,7 @@ impl BodyCx {
             input_hash,
             ok,
             value,
-            created_at: crate::clock::now_ms(),
+            created_at: at,
         };
         self.clock.advance_to(entry.created_at);
         if !self.events.is_empty() {
@@ -344,14 +361,22 @@ impl BodyCx {
         .trap())
     }
 
-    async fn sleep_until(&mut self, wake_if_new: i64, hash: String) -> wasmtime::Result<()> {
+    /// A durable sleep; `wake` gives the wake time from the moment the
+    /// sleep is first journaled.
+    async fn sleep_until(
+        &mut self,
+        wake: impl FnOnce(i64) -> i64,
+        hash: String,
+    ) -> wasmtime::Result<()> {
         let key = self.log.next_key(EntryKind::Sleep, "sleep");
         let wake_at = match self.replayed(&key, Some(&hash))? {
             Some(e) => parse_wake(&e)?,
             None => {
-                let value = json!({"wake_at": wake_if_new}).to_string();
-                self.record(&key, Some(hash), true, Some(value), None, Vec::new());
-                wake_if_new
+                let now = crate::clock::now_ms();
+                let wake_at = wake(now);
+                let value = json!({"wake_at": wake_at}).to_string();
+                self.record_at(now, &key, Some(hash), true, Some(value), None, Vec::new());
+                wake_at
             }
         };
         self.wait_until(wake_at).await?;
@@ -412,10 +437,12 @@ impl context::Host for BodyState {
 
     async fn sleep(&mut self, duration_ms: u64) -> wasmtime::Result<()> {
         self.enter()?;
-        let wake = crate::clock::now_ms().saturating_add(duration_ms as i64);
         let r = self
             .cx
-            .sleep_until(wake, input_hash(&[b"for", &duration_ms.to_le_bytes()]))
+            .sleep_until(
+                |now| now.saturating_add(duration_ms as i64),
+                input_hash(&[b"for", &duration_ms.to_le_bytes()]),
+            )
             .await;
         self.leave(r)
     }
@@ -425,7 +452,7 @@ impl context::Host for BodyState {
         let r = self
             .cx
             .sleep_until(
-                unix_ms as i64,
+                |_| unix_ms as i64,
                 input_hash(&[b"until", &unix_ms.to_le_bytes()]),
             )
             .await;

@@ -42,9 +42,11 @@ pub async fn wait_for_user(
     let record = match cx.replayed(&prompt_key, Some(&hash))? {
         Some(e) => parse_prompt(&e)?,
         None => {
+            // The deadline counts from the prompt entry's own time.
+            let now = crate::clock::now_ms();
             let deadline = prompt
                 .timeout_ms
-                .map(|t| crate::clock::now_ms().saturating_add(t.min(i64::MAX as u64) as i64));
+                .map(|t| now.saturating_add(t.min(i64::MAX as u64) as i64));
             let record = PromptRecord {
                 deadline,
                 ..checked
@@ -56,7 +58,15 @@ pub async fn wait_for_user(
                 json!({"question": record.question, "input_type": record.input_type,
                        "occurrence": prompt_key.occurrence, "deadline": deadline}),
             );
-            cx.record(&prompt_key, Some(hash), true, Some(value), None, vec![ev]);
+            cx.record_at(
+                now,
+                &prompt_key,
+                Some(hash),
+                true,
+                Some(value),
+                None,
+                vec![ev],
+            );
             record
         }
     };
@@ -114,9 +124,10 @@ pub async fn wait_for_event(
             match cx.replayed(&timer, Some(&hash))? {
                 Some(e) => Some(parse_deadline(&e)?),
                 None => {
-                    let at = crate::clock::now_ms().saturating_add(t.min(i64::MAX as u64) as i64);
+                    let now = crate::clock::now_ms();
+                    let at = now.saturating_add(t.min(i64::MAX as u64) as i64);
                     let value = json!({"wake_at": at}).to_string();
-                    cx.record(&timer, Some(hash), true, Some(value), None, Vec::new());
+                    cx.record_at(now, &timer, Some(hash), true, Some(value), None, Vec::new());
                     Some(at)
                 }
             }
