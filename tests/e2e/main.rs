@@ -9,6 +9,7 @@ mod api;
 mod bad_input;
 mod browser;
 mod cancel;
+mod compat;
 mod crash;
 mod determinism;
 mod examples;
