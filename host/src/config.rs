@@ -181,6 +181,15 @@ pub enum ConfigError {
     },
     #[error("{path} is not valid cairn configuration: {message}")]
     Invalid { path: String, message: String },
+    #[error(
+        "{var} sets a key inside `{section}`, but {path} gives `{section}` a plain value; \
+         write it as a section (`[{section}]`) or remove it"
+    )]
+    NotATable {
+        path: String,
+        section: String,
+        var: String,
+    },
     #[error("environment variable {var}={value:?} is not valid: {message}")]
     Env {
         var: String,
@@ -223,7 +232,11 @@ impl Config {
             path: origin.to_string(),
             message: e.to_string(),
         })?;
-        let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
+        let defaults =
+            toml::Table::try_from(Config::default()).map_err(|e| ConfigError::Invalid {
+                path: "the built-in defaults".into(),
+                message: e.to_string(),
+            })?;
         for (var, value) in vars {
             let Some(rest) = var.strip_prefix("CAIRN_") else {
                 continue;
@@ -235,15 +248,106 @@ impl Config {
                         value: value.clone(),
                         message,
                     })?;
-                set_path(&mut doc, &path, parsed);
+                set_path(&mut doc, &path, parsed).map_err(|section| ConfigError::NotATable {
+                    path: origin.to_string(),
+                    section,
+                    var: var.clone(),
+                })?;
             }
         }
-        toml::Value::Table(doc)
+        let config: Config = toml::Value::Table(doc)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid {
                 path: origin.to_string(),
                 message: e.to_string(),
-            })
+            })?;
+        config
+            .check_ranges()
+            .map_err(|message| ConfigError::Invalid {
+                path: origin.to_string(),
+                message,
+            })?;
+        Ok(config)
+    }
+
+    /// Refuses values the host cannot honour (a zero that would stall
+    /// every run, a size past what wasm32 or SQLite can hold, a duration
+    /// whose milliseconds overflow), naming the key and the range.
+    fn check_ranges(&self) -> Result<(), String> {
+        const DAY_SECS: u64 = 86_400;
+        const YEAR_SECS: u64 = 365 * DAY_SECS;
+        let checks: [(&str, u64, u64, u64, &str); 9] = [
+            (
+                "limits.memory_mb",
+                self.limits.memory_mb,
+                1,
+                4096,
+                "a wasm32 instance addresses at most 4 GiB",
+            ),
+            (
+                "limits.body_deadline_secs",
+                self.limits.body_deadline_secs,
+                1,
+                DAY_SECS,
+                "",
+            ),
+            (
+                "limits.step_timeout_secs",
+                self.limits.step_timeout_secs,
+                1,
+                YEAR_SECS,
+                "",
+            ),
+            (
+                "limits.max_value_bytes",
+                self.limits.max_value_bytes,
+                1,
+                1_000_000_000,
+                "SQLite holds values of at most 1 GB",
+            ),
+            (
+                "runtime.suspend_threshold_ms",
+                self.runtime.suspend_threshold_ms,
+                0,
+                YEAR_SECS * 1000,
+                "",
+            ),
+            (
+                "runtime.lease_secs",
+                self.runtime.lease_secs,
+                1,
+                DAY_SECS,
+                "",
+            ),
+            ("runtime.poll_ms", self.runtime.poll_ms, 1, 3_600_000, ""),
+            (
+                "runtime.max_active_runs",
+                self.runtime.max_active_runs as u64,
+                1,
+                1 << 20,
+                "with 0 no run would ever execute",
+            ),
+            (
+                "runtime.max_concurrent_steps",
+                self.runtime.max_concurrent_steps as u64,
+                1,
+                1 << 20,
+                "with 0 no spawned step would ever start",
+            ),
+        ];
+        for (key, value, min, max, why) in checks {
+            if value < min || value > max {
+                let why = if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({why})")
+                };
+                return Err(format!(
+                    "{key} = {value} is out of range: it takes {min} to {max}{why}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The allow-list and environment of a workflow's steps.
@@ -270,11 +374,19 @@ fn find_leaf(table: &toml::Table, flat: &str) -> Option<Vec<String>> {
 }
 
 fn parse_scalar(path: &[String], defaults: &toml::Table, s: &str) -> Result<toml::Value, String> {
+    // `find_leaf` found `path` in these same defaults, so each step is there.
     let mut cur = defaults;
-    for p in &path[..path.len() - 1] {
-        cur = cur[p].as_table().expect("path leads through tables");
+    let (leaf, sections) = path.split_last().ok_or("an empty key")?;
+    for p in sections {
+        cur = cur
+            .get(p)
+            .and_then(toml::Value::as_table)
+            .ok_or_else(|| format!("`{p}` is not a section"))?;
     }
-    match &cur[&path[path.len() - 1]] {
+    match cur
+        .get(leaf)
+        .ok_or_else(|| format!("`{leaf}` is not a key"))?
+    {
         toml::Value::Integer(_) => s
             .parse::<i64>()
             .map(toml::Value::Integer)
@@ -292,16 +404,24 @@ fn parse_scalar(path: &[String], defaults: &toml::Table, s: &str) -> Result<toml
     }
 }
 
-fn set_path(doc: &mut toml::Table, path: &[String], value: toml::Value) {
+/// Sets `path` in `doc`, making the sections on the way; `Err` names a
+/// section the file gave a plain value instead (`limits = 1`).
+fn set_path(doc: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let Some((leaf, sections)) = path.split_last() else {
+        return Ok(());
+    };
     let mut cur = doc;
-    for p in &path[..path.len() - 1] {
+    let mut walked: Vec<&str> = Vec::new();
+    for p in sections {
+        walked.push(p);
         cur = cur
             .entry(p.clone())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()))
             .as_table_mut()
-            .expect("config sections are tables");
+            .ok_or_else(|| walked.join("."))?;
     }
-    cur.insert(path[path.len() - 1].clone(), value);
+    cur.insert(leaf.clone(), value);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -369,5 +489,54 @@ mod tests {
         let e =
             Config::from_parts("", "t", vars(&[("CAIRN_LIMITS_MEMORY_MB", "lots")])).unwrap_err();
         assert!(e.to_string().contains("CAIRN_LIMITS_MEMORY_MB"), "{e}");
+    }
+
+    // Issue 9 item 18: this reached an `expect` and panicked.
+    #[test]
+    fn a_section_given_as_a_value_with_an_override_inside_it_is_an_error() {
+        let e = Config::from_parts(
+            "limits = 1",
+            "cairn.toml",
+            vars(&[("CAIRN_LIMITS_MEMORY_MB", "64")]),
+        )
+        .unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("CAIRN_LIMITS_MEMORY_MB") && m.contains("[limits]"),
+            "{m}"
+        );
+        let e = Config::from_parts(
+            "runtime = \"fast\"",
+            "t",
+            vars(&[("CAIRN_RUNTIME_POLL_MS", "5")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[runtime]"), "{e}");
+        let e = Config::from_parts("limits = 1", "t", vars(&[])).unwrap_err();
+        assert!(e.to_string().contains("limits"), "{e}");
+    }
+
+    #[test]
+    fn values_out_of_range_are_refused_with_the_range() {
+        for (text, key) in [
+            ("[limits]\nmemory_mb = 0", "limits.memory_mb"),
+            ("[limits]\nmemory_mb = 9000000000000", "limits.memory_mb"),
+            (
+                "[runtime]\nlease_secs = 9223372036854775807",
+                "runtime.lease_secs",
+            ),
+            ("[runtime]\nmax_active_runs = 0", "runtime.max_active_runs"),
+            (
+                "[limits]\nstep_timeout_secs = 0",
+                "limits.step_timeout_secs",
+            ),
+        ] {
+            let e = Config::from_parts(text, "t", vars(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains("out of range"), "{text}: {e}");
+        }
+        let e = Config::from_parts("", "t", vars(&[("CAIRN_LIMITS_MEMORY_MB", "-1")])).unwrap_err();
+        assert!(e.to_string().contains("memory_mb"), "{e}");
     }
 }

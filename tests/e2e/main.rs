@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod cancel;
 mod compat;
+mod config;
 mod crash;
 mod determinism;
 mod examples;
