@@ -467,3 +467,186 @@ async fn the_openapi_document_lists_every_endpoint() {
     }
     assert!(doc["components"]["schemas"]["RunView"].is_object());
 }
+
+/// Sends `method path` with a body and headers; the status, the headers
+/// and the body parsed as JSON (`Null` when it is not JSON).
+async fn send(
+    s: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    let mut req = s.http.request(method, s.url(path)).body(body);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_has_the_documented_shape_and_names_its_setting() {
+    // The component limit below the JSON one: a body over it was refused
+    // by the framework, in plain text, before any handler saw it.
+    let c = Cairn::new()
+        .env("CAIRN_SERVER_MAX_BODY_BYTES", "2000")
+        .env("CAIRN_SERVER_MAX_COMPONENT_BYTES", "1000");
+    c.deploy("counter", &[]);
+    let s = Server::start(&c);
+    use reqwest::Method;
+    let big = json!({"workflow": "counter", "input": "x".repeat(3000)}).to_string();
+    let (st, _, body) = send(&s, Method::POST, "/v1/runs", big.into_bytes(), &[]).await;
+    assert_error(st, &body, StatusCode::PAYLOAD_TOO_LARGE, "too-large");
+    let m = body["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("server.max_body_bytes") && m.contains("2000"),
+        "{m}"
+    );
+    let wasm = std::fs::read(wasm("counter")).unwrap();
+    let (st, _, body) = send(&s, Method::POST, "/v1/versions", wasm, &[]).await;
+    assert_error(st, &body, StatusCode::PAYLOAD_TOO_LARGE, "too-large");
+    let m = body["error"]["message"].as_str().unwrap();
+    assert!(m.contains("server.max_component_bytes"), "{m}");
+
+    // Bad JSON, a body that is not JSON at all, a wrong content type.
+    let json_ct = [("content-type", "application/json")];
+    let (st, _, body) = send(&s, Method::POST, "/v1/runs", b"{oops".to_vec(), &json_ct).await;
+    assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+    let (st, _, body) = send(&s, Method::POST, "/v1/runs", vec![], &json_ct).await;
+    assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+    let start = json!({"workflow": "counter"}).to_string().into_bytes();
+    for ct in ["text/plain", "application/x-www-form-urlencoded"] {
+        let headers = [("content-type", ct)];
+        let (st, _, body) = send(&s, Method::POST, "/v1/runs", start.clone(), &headers).await;
+        assert_error(
+            st,
+            &body,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("application/json"),
+            "{body:#}"
+        );
+    }
+    let headers = [("content-type", "application/json; charset=utf-8")];
+    let (st, _, body) = send(&s, Method::POST, "/v1/runs", start.clone(), &headers).await;
+    assert_eq!(st, StatusCode::CREATED, "{body:#}");
+    let (st, _, body) = send(&s, Method::POST, "/v1/versions", b"x".to_vec(), &json_ct).await;
+    assert_error(
+        st,
+        &body,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    );
+
+    // Bad query parameters, unknown routes, methods a route does not take.
+    let (st, _, body) = send(&s, Method::GET, "/v1/runs?limit=many", vec![], &[]).await;
+    assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+    let (st, _, body) = send(&s, Method::GET, "/v1/nothing-here", vec![], &[]).await;
+    assert_error(st, &body, StatusCode::NOT_FOUND, "not-found");
+    let (st, headers, body) = send(&s, Method::DELETE, "/v1/runs", vec![], &[]).await;
+    assert_error(
+        st,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    );
+    let allow = headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let (st, _, body) = send(&s, Method::PUT, "/v1/prompts", vec![], &[]).await;
+    assert_error(
+        st,
+        &body,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    );
+
+    // The codes are one list, documented in the OpenAPI document.
+    let (_, doc) = s.get("/v1/openapi.json").await;
+    let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+    for code in [
+        "bad-request",
+        "not-found",
+        "method-not-allowed",
+        "too-large",
+        "unsupported-media-type",
+    ] {
+        assert!(
+            codes.as_array().unwrap().contains(&json!(code)),
+            "{codes:#}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_speaks_the_cli_vocabulary_sessions_prompts_and_subscribers() {
+    let c = Cairn::new();
+    c.deploy("counter", &[]);
+    c.deploy("human", &[]);
+    c.deploy("triggers", &[]);
+    let asked = c.json(&[
+        "run",
+        "ask",
+        "--input",
+        r#"{"type": "approval", "question": "Ship?"}"#,
+    ]);
+    let asked = asked["run_id"].as_str().unwrap().to_string();
+    let s = Server::start(&c);
+
+    // `session`, as `cairn run --session` calls it; `session_id` too.
+    for (field, session) in [("session", "s-new"), ("session_id", "s-old")] {
+        let (st, run) = s
+            .post("/v1/runs", &json!({"workflow": "counter", field: session}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{run:#}");
+        assert_eq!(run["session_id"], session, "{run:#}");
+        let id = run["run_id"].as_str().unwrap();
+        let done = s.wait_run(id, |v| v["status"] == "completed").await;
+        assert_eq!(done["session_state"]["visits"], 1, "{done:#}");
+    }
+    let both = json!({"workflow": "counter", "session": "a", "session_id": "b"});
+    let (st, body) = s.post("/v1/runs", &both).await;
+    assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+
+    // `/v1/prompts` entries carry what `cairn prompts --json` gives.
+    let (st, api) = s.get("/v1/prompts").await;
+    assert_eq!(st, StatusCode::OK);
+    let cli = c.json(&["prompts"]);
+    let (a, b) = (&api["prompts"][0], &cli["prompts"][0]);
+    assert_eq!(a["run_id"], asked.as_str());
+    assert_eq!(a["occurrence"], 0);
+    assert_eq!(a["status"], "waiting");
+    assert!(a["age_ms"].as_i64().is_some_and(|ms| ms >= 0), "{a:#}");
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(a), keys(b), "API {a:#}\nCLI {b:#}");
+
+    // An event nobody subscribes to says so.
+    let (st, none) = s.post("/v1/events/nobody.listens", &json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(none["subscribers"], 0, "{none:#}");
+    assert_eq!(none["runs"], json!([]));
+    assert!(
+        none["note"].as_str().unwrap().contains("nobody.listens"),
+        "{none:#}"
+    );
+    let (_, two) = s
+        .post("/v1/events/user.signed_up", &json!({"email": "a@b.c"}))
+        .await;
+    assert_eq!(two["subscribers"], 2, "{two:#}");
+}

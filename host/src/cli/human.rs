@@ -14,6 +14,7 @@ use cairn::journal::{
 };
 use cairn::runtime::human::what_fits;
 use cairn::runtime::respond::{self, AnswerInput, RespondError};
+use cairn::server::views::{PromptFields, PromptList, PromptView};
 
 use super::format::{json_brief, print_json, relative};
 use super::run::unknown_run;
@@ -66,20 +67,10 @@ fn refused(message: impl Into<String>) -> Exit {
     Exit::new(ExitKind::Usage, message)
 }
 
-/// A prompt as `cairn prompts --json` and `runs show --json` give it.
+/// A prompt as `runs show --json` gives it: the fields of the shared view
+/// `GET /v1/prompts` and `cairn prompts --json` use.
 pub fn prompt_json(p: &PromptRecord) -> Value {
-    json!({
-        "question": p.question,
-        "input_type": p.input_type,
-        "options": p.options.iter().map(|o| json!({"id": o.id, "label": o.label})).collect::<Vec<_>>(),
-        "min": p.min,
-        "max": p.max,
-        "schema": p.schema,
-        "default": p.default,
-        "context": p.context,
-        "deadline": p.deadline,
-        "fits": what_fits(p),
-    })
+    serde_json::to_value(PromptFields::from(p)).unwrap_or_default()
 }
 
 pub fn prompts(env: &Env, a: PromptsArgs) -> Result<ExitKind, Exit> {
@@ -92,20 +83,10 @@ pub fn prompts(env: &Env, a: PromptsArgs) -> Result<ExitKind, Exit> {
     let pending = store.pending_prompts(a.run.as_deref())?;
     let now = cairn::clock::now_ms();
     if env.json {
-        let list: Vec<Value> = pending
-            .iter()
-            .map(|p| {
-                let mut v = prompt_json(&p.prompt);
-                v["run_id"] = json!(p.run_id);
-                v["workflow"] = json!(p.workflow);
-                v["status"] = json!(p.status.as_str());
-                v["occurrence"] = json!(p.occurrence);
-                v["asked_at"] = json!(p.asked_at);
-                v["age_ms"] = json!((now - p.asked_at).max(0));
-                v
-            })
-            .collect();
-        print_json(&json!({ "prompts": list }));
+        let list = PromptList {
+            prompts: pending.iter().map(|p| PromptView::new(p, now)).collect(),
+        };
+        print_json(&serde_json::to_value(list).unwrap_or_default());
         return Ok(ExitKind::Success);
     }
     if pending.is_empty() {

@@ -1,5 +1,8 @@
 //! API errors: `{"error": {"code", "message"}}` with the HTTP status the
-//! caller branches on.
+//! caller branches on. Every error the server sends has this shape,
+//! including those the framework would otherwise answer in plain text (an
+//! unknown route, a method a route does not take, a body over the limit):
+//! see `extract.rs` and the fallbacks in `mod.rs`.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -19,51 +22,82 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `bad-request`, `not-found`, `conflict`, `too-large`, `unauthorized`, `internal`.
-    pub code: String,
+    pub code: ErrorCode,
+    /// For people; names the setting involved, where one is.
     pub message: String,
+}
+
+/// The machine-readable kind of an error; each has one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorCode {
+    /// 400: the request is malformed or its input does not fit.
+    BadRequest,
+    /// 401: a token or a webhook signature is missing or wrong.
+    Unauthorized,
+    /// 404: no such run, workflow, version, webhook source or route.
+    NotFound,
+    /// 405: the route exists but does not take this method.
+    MethodNotAllowed,
+    /// 409: the run is not in a state that allows it (already answered,
+    /// already ended).
+    Conflict,
+    /// 413: the body is larger than `server.max_body_bytes` (components:
+    /// `server.max_component_bytes`).
+    TooLarge,
+    /// 415: the body's `Content-Type` is not one the endpoint reads.
+    UnsupportedMediaType,
+    /// 500: the server could not do it (storage, configuration).
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status sent with the code.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
 }
 
 /// An error a handler returns.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
-            status,
+            code,
             message: message.into(),
         }
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, message)
+        ApiError::new(ErrorCode::BadRequest, message)
     }
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, message)
+        ApiError::new(ErrorCode::NotFound, message)
     }
     pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, message)
+        ApiError::new(ErrorCode::Conflict, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, message)
+        ApiError::new(ErrorCode::Unauthorized, message)
+    }
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::Internal, message)
     }
     pub fn unknown_run(id: &str) -> ApiError {
         ApiError::not_found(format!("no run with id `{id}`"))
-    }
-}
-
-fn code(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::BAD_REQUEST => "bad-request",
-        StatusCode::NOT_FOUND => "not-found",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
-        _ => "internal",
     }
 }
 
@@ -71,11 +105,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code(self.status).into(),
+                code: self.code,
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        (self.code.status(), Json(body)).into_response()
     }
 }
 
@@ -83,7 +117,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(m) => ApiError::not_found(format!("{m} not found")),
-            other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+            other => ApiError::internal(other.to_string()),
         }
     }
 }
@@ -94,9 +128,7 @@ impl From<StartError> for ApiError {
             StartError::UnknownWorkflow(_) => ApiError::not_found(e.to_string()),
             StartError::BadInput(_) => ApiError::bad_request(e.to_string()),
             StartError::Store(s) => s.into(),
-            StartError::Version(v) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, v.to_string())
-            }
+            StartError::Version(v) => ApiError::internal(v.to_string()),
         }
     }
 }

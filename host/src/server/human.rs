@@ -1,81 +1,24 @@
 //! Pending prompts, answers and signals over HTTP.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::journal::PendingPrompt;
 use crate::runtime::respond::{self, AnswerInput, Answered, RespondError};
 
-use super::runs::parse_json;
+use super::extract::{ApiPath, JsonBody, OptionalJson};
+use super::views::{PromptList, PromptView};
 use super::{ApiError, ApiResult, AppState};
 
-/// A prompt waiting for a person.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PromptView {
-    pub run_id: String,
-    pub workflow: String,
-    pub question: String,
-    /// `approval`, `text`, `choice`, `number` or `json`.
-    pub input_type: String,
-    /// For approval and choice: `[{id, label}]`.
-    #[schema(value_type = Vec<Object>)]
-    pub options: serde_json::Value,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    /// JSON Schema a `json` answer must satisfy.
-    #[schema(value_type = Option<Object>)]
-    pub schema: Option<serde_json::Value>,
-    /// Given on timeout.
-    #[schema(value_type = Option<Object>)]
-    pub default: Option<serde_json::Value>,
-    /// Shown with the question.
-    #[schema(value_type = Option<Object>)]
-    pub context: Option<serde_json::Value>,
-    pub asked_at: i64,
-    pub deadline: Option<i64>,
-    /// What a fitting answer looks like, in words.
-    pub fits: String,
-}
-
-impl From<&PendingPrompt> for PromptView {
-    fn from(p: &PendingPrompt) -> Self {
-        let r = &p.prompt;
-        PromptView {
-            run_id: p.run_id.clone(),
-            workflow: p.workflow.clone(),
-            question: r.question.clone(),
-            input_type: r.input_type.clone(),
-            options: serde_json::to_value(&r.options).unwrap_or_default(),
-            min: r.min,
-            max: r.max,
-            schema: r.schema.clone(),
-            default: r.default.clone(),
-            context: r.context.clone(),
-            asked_at: p.asked_at,
-            deadline: r.deadline,
-            fits: crate::runtime::human::what_fits(r),
-        }
-    }
-}
-
-/// The pending prompts.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PromptList {
-    pub prompts: Vec<PromptView>,
-}
-
-/// Lists the prompts waiting for an answer, oldest first.
+/// Lists the prompts waiting for an answer, oldest first: the list
+/// `cairn prompts --json` gives, in the same shape.
 #[utoipa::path(get, path = "/v1/prompts", responses((status = 200, body = PromptList)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<PromptList>> {
     let pending = state.rt.store.pending_prompts(None)?;
+    let now = crate::clock::now_ms();
     Ok(Json(PromptList {
-        prompts: pending
-            .iter()
-            .filter(|p| p.status == crate::journal::RunStatus::Waiting)
-            .map(PromptView::from)
-            .collect(),
+        prompts: pending.iter().map(|p| PromptView::new(p, now)).collect(),
     }))
 }
 
@@ -137,10 +80,9 @@ fn api_error(e: RespondError) -> ApiError {
 )]
 pub async fn respond(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
+    ApiPath(id): ApiPath<String>,
+    JsonBody(req): JsonBody<RespondRequest>,
 ) -> ApiResult<Json<AnsweredView>> {
-    let req: RespondRequest = parse_json(&state, &body)?;
     let by = req.by.unwrap_or_else(|| "api".into());
     let answered = respond::respond(&*state.rt.store, &id, AnswerInput::Json(req.value), &by)
         .await
@@ -174,14 +116,9 @@ pub struct Signalled {
 )]
 pub async fn signal(
     State(state): State<AppState>,
-    Path((id, name)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    ApiPath((id, name)): ApiPath<(String, String)>,
+    OptionalJson(payload): OptionalJson,
 ) -> ApiResult<Json<Signalled>> {
-    let payload: serde_json::Value = if body.is_empty() {
-        serde_json::Value::Null
-    } else {
-        parse_json(&state, &body)?
-    };
     let status = respond::signal(&*state.rt.store, &id, &name, &payload, "api")
         .await
         .map_err(api_error)?;

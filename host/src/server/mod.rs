@@ -7,6 +7,7 @@
 //! carry signatures) and the page's static files must present it.
 
 mod error;
+mod extract;
 mod human;
 mod runs;
 pub mod signature;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use utoipa::OpenApi;
@@ -30,7 +32,7 @@ use utoipa_axum::routes;
 use crate::config::ServerSettings;
 use crate::runtime::Runtime;
 
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, ErrorCode};
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -93,10 +95,29 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             authorize,
         ))
         .merge(web::router())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            state.settings.max_component_bytes as usize,
-        ));
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed);
     (router, doc)
+}
+
+/// A path no route matches.
+async fn unknown_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "no route for {method} {}; /v1/openapi.json lists the API",
+        uri.path()
+    ))
+}
+
+/// A route that does not take the request's method (the `Allow` header
+/// lists those it takes).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} does not take {method}; the Allow header lists the methods it takes",
+            uri.path()
+        ),
+    )
 }
 
 /// Checks the bearer token, when one is configured.

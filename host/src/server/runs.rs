@@ -1,7 +1,7 @@
 //! Runs: start, get, list, journal, cancel.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::journal::{RunFilter, RunStatus};
 use crate::runtime::StartOptions;
 
+use super::extract::{ApiPath, ApiQuery, JsonBody};
 use super::views::{EntryView, JournalView, RunPage, RunQuery, RunView, kv_object};
 use super::{ApiError, ApiResult, AppState};
 
@@ -21,8 +22,10 @@ pub struct StartRun {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub input: serde_json::Value,
-    /// Runs sharing a session share session state.
-    pub session_id: Option<String>,
+    /// Runs sharing a session share session state (`cairn run --session`).
+    /// `session_id` is accepted as another name for it.
+    #[serde(alias = "session_id")]
+    pub session: Option<String>,
     /// Starting again with the same key returns the same run.
     pub idempotency_key: Option<String>,
 }
@@ -37,16 +40,16 @@ pub struct StartRun {
         (status = 200, description = "the run started earlier with this idempotency key", body = RunView),
         (status = 400, description = "malformed request", body = super::error::ErrorBody),
         (status = 404, description = "no deployed version exports the workflow", body = super::error::ErrorBody),
-        (status = 413, description = "body too large", body = super::error::ErrorBody),
+        (status = 413, description = "larger than server.max_body_bytes", body = super::error::ErrorBody),
+        (status = 415, description = "not JSON", body = super::error::ErrorBody),
     )
 )]
 pub async fn start(
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    JsonBody(req): JsonBody<StartRun>,
 ) -> ApiResult<(StatusCode, Json<RunView>)> {
-    let req: StartRun = parse_json(&state, &body)?;
     let options = StartOptions {
-        session_id: req.session_id,
+        session_id: req.session,
         idempotency_key: req.idempotency_key,
         owned: false,
     };
@@ -62,22 +65,6 @@ pub async fn start(
     Ok((status, Json(RunView::brief(&run))))
 }
 
-/// Parses a JSON body within `server.max_body_bytes`.
-pub fn parse_json<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8]) -> ApiResult<T> {
-    if body.len() as u64 > state.settings.max_body_bytes {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is {} bytes; server.max_body_bytes is {}",
-                body.len(),
-                state.settings.max_body_bytes
-            ),
-        ));
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
-}
-
 /// Lists runs, newest first.
 #[utoipa::path(
     get,
@@ -90,7 +77,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(state: &AppState, body: &[u8])
 )]
 pub async fn list(
     State(state): State<AppState>,
-    Query(q): Query<RunQuery>,
+    ApiQuery(q): ApiQuery<RunQuery>,
 ) -> ApiResult<Json<RunPage>> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
@@ -141,7 +128,7 @@ pub async fn list(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RunView>> {
     let run = state
         .rt
@@ -165,7 +152,7 @@ pub async fn get(
 )]
 pub async fn journal(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<JournalView>> {
     if state.rt.store.run(&id)?.is_none() {
         return Err(ApiError::unknown_run(&id));
@@ -198,7 +185,7 @@ pub struct Cancelled {
 )]
 pub async fn cancel(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Cancelled>> {
     if state.rt.store.run(&id)?.is_none() {
         return Err(ApiError::unknown_run(&id));

@@ -4,11 +4,12 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 
+use super::extract::ApiPath;
 use super::views::EventView;
 use super::{ApiError, ApiResult, AppState};
 
@@ -33,7 +34,7 @@ struct Cursor {
 )]
 pub async fn events(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     if state.rt.store.run(&id)?.is_none() {

@@ -1,12 +1,11 @@
 //! `POST /v1/events/{name}` and `POST /v1/webhooks/{source}`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
-use super::runs::parse_json;
+use super::extract::{ApiPath, OptionalJson, RawBody};
 use super::signature::{self, SignatureError};
 use super::views::StartedRuns;
 use super::{ApiError, ApiResult, AppState};
@@ -26,18 +25,18 @@ use super::{ApiError, ApiResult, AppState};
 )]
 pub async fn emit(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    body: Bytes,
+    ApiPath(name): ApiPath<String>,
+    OptionalJson(payload): OptionalJson,
 ) -> ApiResult<Json<StartedRuns>> {
-    let payload: serde_json::Value = if body.is_empty() {
-        serde_json::Value::Null
-    } else {
-        parse_json(&state, &body)?
-    };
     let runs = state.rt.emit_event(&name, &payload, false).await?;
+    let note = runs
+        .is_empty()
+        .then(|| format!("no deployed workflow subscribes to event `{name}`: nothing started"));
     Ok(Json(StartedRuns {
+        subscribers: runs.len(),
         runs,
         duplicate: false,
+        note,
     }))
 }
 
@@ -59,9 +58,9 @@ pub async fn emit(
 )]
 pub async fn webhook(
     State(state): State<AppState>,
-    Path(source): Path<String>,
+    ApiPath(source): ApiPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<StartedRuns>> {
     let Some(settings) = state.rt.config.webhooks.get(&source).cloned() else {
         return Err(ApiError::not_found(format!(
@@ -70,20 +69,18 @@ pub async fn webhook(
     };
     if !settings.secret_env.is_empty() {
         let secret = std::env::var(&settings.secret_env).map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!(
-                    "webhook source `{source}` expects its secret in ${}, which is not set",
-                    settings.secret_env
-                ),
-            )
+            ApiError::internal(format!(
+                "webhook source `{source}` expects its secret in ${}, which is not set",
+                settings.secret_env
+            ))
         })?;
         let now = crate::clock::now_ms() / 1000;
         signature::verify(&settings, secret.as_bytes(), &headers, &body, now).map_err(
             |e: SignatureError| ApiError::unauthorized(format!("webhook `{source}`: {e}")),
         )?;
     }
-    let payload: serde_json::Value = parse_json(&state, &body)?;
+    let payload: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
     let event = payload
         .get(&settings.event_field)
         .and_then(|v| v.as_str())
@@ -120,8 +117,14 @@ pub async fn webhook(
             crate::clock::now_ms(),
         )
         .await?;
+    let note = delivery
+        .runs
+        .is_empty()
+        .then(|| format!("no deployed workflow subscribes to webhook `{source}` event `{event}`"));
     Ok(Json(StartedRuns {
+        subscribers: delivery.runs.len(),
         runs: delivery.runs,
         duplicate: !delivery.new,
+        note,
     }))
 }

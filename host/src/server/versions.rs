@@ -1,14 +1,14 @@
 //! `POST /v1/versions` (deploy) and `GET /v1/versions`.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::runtime::{DeployOptions, DeployReport};
 
+use super::extract::{ApiQuery, ComponentBody};
 use super::views::{VersionList, VersionView};
 use super::{ApiError, ApiResult, AppState};
 
@@ -41,8 +41,8 @@ pub struct DeployQuery {
 )]
 pub async fn deploy(
     State(state): State<AppState>,
-    Query(q): Query<DeployQuery>,
-    body: Bytes,
+    ApiQuery(q): ApiQuery<DeployQuery>,
+    ComponentBody(body): ComponentBody,
 ) -> ApiResult<(StatusCode, Json<DeployReport>)> {
     if body.is_empty() {
         return Err(ApiError::bad_request(

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::journal::{ErrorRecord, JournalEntry, RunEvent, RunRecord, UnixMs, VersionSummary};
+use crate::journal::{
+    ErrorRecord, JournalEntry, PendingPrompt, PromptRecord, RunEvent, RunRecord, UnixMs,
+    VersionSummary,
+};
 
 /// Stored JSON text as a value (text that is not JSON becomes a string).
 pub fn json_value(text: &str) -> serde_json::Value {
@@ -229,7 +232,108 @@ pub struct VersionList {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StartedRuns {
     pub runs: Vec<String>,
+    /// How many workflows subscribe to the event (0: nothing started, and
+    /// `note` says why).
+    pub subscribers: usize,
+    /// Set when nothing subscribes to the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// True when a webhook delivery was seen before and nothing new started.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+}
+
+/// One answer a person may pick.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptOptionView {
+    pub id: String,
+    pub label: String,
+}
+
+/// A question for a person, as `cairn runs show` and the prompt lists
+/// give it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptFields {
+    pub question: String,
+    /// `approval`, `text`, `choice`, `number` or `json`.
+    pub input_type: String,
+    /// For approval and choice.
+    pub options: Vec<PromptOptionView>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// JSON Schema a `json` answer must satisfy.
+    #[schema(value_type = Option<Object>)]
+    pub schema: Option<serde_json::Value>,
+    /// Given on timeout.
+    #[schema(value_type = Option<Object>)]
+    pub default: Option<serde_json::Value>,
+    /// Shown with the question.
+    #[schema(value_type = Option<Object>)]
+    pub context: Option<serde_json::Value>,
+    /// When it times out; absent: it waits forever.
+    pub deadline: Option<UnixMs>,
+    /// What a fitting answer looks like, in words.
+    pub fits: String,
+}
+
+impl From<&PromptRecord> for PromptFields {
+    fn from(r: &PromptRecord) -> Self {
+        PromptFields {
+            question: r.question.clone(),
+            input_type: r.input_type.clone(),
+            options: r
+                .options
+                .iter()
+                .map(|o| PromptOptionView {
+                    id: o.id.clone(),
+                    label: o.label.clone(),
+                })
+                .collect(),
+            min: r.min,
+            max: r.max,
+            schema: r.schema.clone(),
+            default: r.default.clone(),
+            context: r.context.clone(),
+            deadline: r.deadline,
+            fits: crate::runtime::human::what_fits(r),
+        }
+    }
+}
+
+/// A prompt waiting for a person: one shape for `GET /v1/prompts` and
+/// `cairn prompts --json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptView {
+    pub run_id: String,
+    pub workflow: String,
+    /// The run's status (`waiting`; `running` while it is suspending).
+    pub status: String,
+    /// Which prompt of the run this is, from 0 (the answer's key).
+    pub occurrence: u32,
+    pub asked_at: UnixMs,
+    /// How long it has waited, in milliseconds.
+    pub age_ms: i64,
+    #[serde(flatten)]
+    pub prompt: PromptFields,
+}
+
+impl PromptView {
+    /// The view of a pending prompt, its age taken at `now`.
+    pub fn new(p: &PendingPrompt, now: UnixMs) -> PromptView {
+        PromptView {
+            run_id: p.run_id.clone(),
+            workflow: p.workflow.clone(),
+            status: p.status.as_str().into(),
+            occurrence: p.occurrence,
+            asked_at: p.asked_at,
+            age_ms: (now - p.asked_at).max(0),
+            prompt: PromptFields::from(&p.prompt),
+        }
+    }
+}
+
+/// The pending prompts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PromptList {
+    pub prompts: Vec<PromptView>,
 }
