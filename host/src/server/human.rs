@@ -28,7 +28,6 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<PromptList>> 
 pub struct RespondRequest {
     /// The answer as JSON: an option id (a string), a number, text, or any
     /// JSON for a `json` prompt.
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
     /// Who answers (default `api`).
     pub by: Option<String>,
@@ -38,7 +37,6 @@ pub struct RespondRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnsweredView {
     pub run_id: String,
-    #[schema(value_type = Object)]
     pub value: serde_json::Value,
     pub by: String,
     pub at: i64,
@@ -106,7 +104,7 @@ pub struct Signalled {
     post,
     path = "/v1/runs/{id}/signals/{name}",
     params(("id" = String, Path, description = "run id"), ("name" = String, Path, description = "signal name")),
-    request_body(content = Object, description = "the payload"),
+    request_body(content = Option<serde_json::Value>, description = "the payload: any JSON (none: `null`)"),
     responses(
         (status = 200, body = Signalled),
         (status = 400, body = super::error::ErrorBody),

@@ -81,6 +81,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(triggers::webhook))
         .with_state(state.clone())
         .split_for_parts();
+    let doc = with_error_default(doc);
     let doc_json = doc.clone();
     let router = router
         .route(
@@ -98,6 +99,38 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
     (router, doc)
+}
+
+/// Documents the error shape as every operation's `default` response: any
+/// status an operation does not list (400 for a bad query, 401 without
+/// the token, 413, 415, 500) comes with an `ErrorBody`.
+fn with_error_default(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = ResponseBuilder::new()
+        .description("an error: `{\"error\": {\"code\", \"message\"}}`")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            op.responses
+                .responses
+                .entry("default".into())
+                .or_insert_with(|| error.clone().into());
+        }
+    }
+    doc
 }
 
 /// A path no route matches.

@@ -10,7 +10,7 @@ use crate::journal::{RunFilter, RunStatus};
 use crate::runtime::StartOptions;
 
 use super::extract::{ApiPath, ApiQuery, JsonBody};
-use super::views::{EntryView, JournalView, RunPage, RunQuery, RunView, kv_object};
+use super::views::{EntryView, JournalView, MAX_PAGE, RunPage, RunQuery, RunView, kv_object};
 use super::{ApiError, ApiResult, AppState};
 
 /// A run to start.
@@ -20,7 +20,6 @@ pub struct StartRun {
     pub workflow: String,
     /// The input (any JSON; default `null`).
     #[serde(default)]
-    #[schema(value_type = Object)]
     pub input: serde_json::Value,
     /// Runs sharing a session share session state (`cairn run --session`).
     /// `session_id` is accepted as another name for it.
@@ -80,25 +79,26 @@ pub async fn list(
     ApiQuery(q): ApiQuery<RunQuery>,
 ) -> ApiResult<Json<RunPage>> {
     let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            RunStatus::parse(s)
-                .ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`")))?,
-        ),
+        None => None,
+        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
+            let all: Vec<_> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::bad_request(format!("unknown status `{s}`; one of {}", all.join(", ")))
+        })?),
     };
     let before = match q.cursor.as_deref() {
-        None | Some("") => None,
-        Some(c) => {
-            let (at, id) = c
-                .split_once(':')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("`{c}` is not a cursor from this API"))
-                })?;
-            Some((at, id))
-        }
+        None => None,
+        Some(c) => Some(parse_cursor(c).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`{c}` is not a cursor from this API: pass the `next_cursor` of a page"
+            ))
+        })?),
     };
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit is {limit}; a page holds 1 to {MAX_PAGE} runs"
+        )));
+    }
     let runs = state.rt.store.list_runs(&RunFilter {
         status,
         workflow: q.workflow.filter(|w| !w.is_empty()),
@@ -117,6 +117,16 @@ pub async fn list(
         runs: page.iter().map(RunView::brief).collect(),
         next_cursor,
     }))
+}
+
+/// A `next_cursor`: the creation time and id of the last run of a page,
+/// `AT:ID`, as `RunQuery::cursor`'s pattern documents it.
+fn parse_cursor(c: &str) -> Option<(i64, String)> {
+    let (at, id) = c.split_once(':')?;
+    let digits = |s: &str, max: usize| !s.is_empty() && s.len() <= max;
+    let id_ok = digits(id, 64) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let at_ok = digits(at, 15) && at.bytes().all(|b| b.is_ascii_digit());
+    (id_ok && at_ok).then(|| Some((at.parse().ok()?, id.to_string())))?
 }
 
 /// One run, with its state.

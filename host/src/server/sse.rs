@@ -13,6 +13,19 @@ use super::extract::ApiPath;
 use super::views::EventView;
 use super::{ApiError, ApiResult, AppState};
 
+/// One server-sent event as a client reads it.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SseFrame {
+    /// The event's id (send it back as `Last-Event-ID` to resume).
+    pub id: String,
+    /// The event's kind: `status`, `step`, `log`, `emit`, `prompt`, ...
+    pub event: String,
+    /// An `EventView`, as JSON.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
+}
+
 struct Cursor {
     state: AppState,
     run_id: String,
@@ -28,7 +41,7 @@ struct Cursor {
     path = "/v1/runs/{id}/events",
     params(("id" = String, Path, description = "run id")),
     responses(
-        (status = 200, description = "text/event-stream of EventView", content_type = "text/event-stream", body = EventView),
+        (status = 200, description = "a text/event-stream; each event's `data` is an EventView as JSON", content_type = "text/event-stream", body = SseFrame),
         (status = 404, body = super::error::ErrorBody),
     )
 )]

@@ -16,7 +16,7 @@ use super::{ApiError, ApiResult, AppState};
     post,
     path = "/v1/events/{name}",
     params(("name" = String, Path, description = "event name")),
-    request_body(content = Object, description = "the payload, given to each run as input"),
+    request_body(content = Option<serde_json::Value>, description = "the payload, given to each run as input: any JSON (none: `null`)"),
     responses(
         (status = 200, body = StartedRuns),
         (status = 400, body = super::error::ErrorBody),

@@ -12,9 +12,16 @@ use super::extract::{ApiQuery, ComponentBody};
 use super::views::{VersionList, VersionView};
 use super::{ApiError, ApiResult, AppState};
 
+/// A component file's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ComponentBytes(Vec<u8>);
+
 /// Options of a deploy, as query parameters.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DeployQuery {
     /// Hosts (comma-separated) the steps may call over HTTP.
     pub allow_http: Option<String>,
@@ -24,6 +31,11 @@ pub struct DeployQuery {
     /// Runs in flight stay on their versions.
     #[serde(default)]
     pub pin: bool,
+    /// The bearer token, for clients that cannot send a header.
+    #[param(ignore)]
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub token: Option<String>,
 }
 
 /// Deploys a component: the request body is the `.wasm` file.
@@ -31,7 +43,10 @@ pub struct DeployQuery {
     post,
     path = "/v1/versions",
     params(DeployQuery),
-    request_body(content = Vec<u8>, content_type = "application/wasm"),
+    request_body(
+        description = "the component's bytes (`application/wasm` is accepted as well)",
+        content((ComponentBytes = "application/octet-stream")),
+    ),
     responses(
         (status = 201, description = "deployed", body = Object),
         (status = 200, description = "these bytes were deployed before", body = Object),

@@ -18,7 +18,6 @@ pub fn json_value(text: &str) -> serde_json::Value {
 pub struct RunErrorView {
     pub code: String,
     pub message: String,
-    #[schema(value_type = Option<Object>)]
     pub details: Option<serde_json::Value>,
 }
 
@@ -42,9 +41,7 @@ pub struct RunView {
     /// `pending`, `running`, `sleeping`, `waiting`, `completed`, `failed`,
     /// `cancelled` or `diverged`.
     pub status: String,
-    #[schema(value_type = Object)]
     pub input: serde_json::Value,
-    #[schema(value_type = Option<Object>)]
     pub output: Option<serde_json::Value>,
     pub error: Option<RunErrorView>,
     pub session_id: Option<String>,
@@ -119,17 +116,44 @@ pub struct RunPage {
     pub next_cursor: Option<String>,
 }
 
+/// A run's status, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    Pending,
+    Running,
+    Sleeping,
+    Waiting,
+    Completed,
+    Failed,
+    Cancelled,
+    Diverged,
+}
+
+/// The most runs one page of `GET /v1/runs` holds.
+pub const MAX_PAGE: u32 = 500;
+
 /// Filters and paging of `GET /v1/runs`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RunQuery {
+    #[param(value_type = Option<StatusFilter>, inline)]
     pub status: Option<String>,
     pub workflow: Option<String>,
+    /// Runs of this session only.
     pub session: Option<String>,
-    /// Page size (default 50, at most 500).
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,15}:[0-9a-zA-Z-]{1,64}$")]
     pub cursor: Option<String>,
+    /// The bearer token, for clients that cannot send a header.
+    #[param(ignore)]
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub token: Option<String>,
 }
 
 /// One journal entry.
@@ -140,7 +164,6 @@ pub struct EntryView {
     pub name: String,
     pub occurrence: u32,
     pub ok: bool,
-    #[schema(value_type = Option<Object>)]
     pub value: Option<serde_json::Value>,
     pub input_hash: Option<String>,
     pub at: UnixMs,
@@ -176,7 +199,6 @@ pub struct EventView {
     pub at: UnixMs,
     /// `status`, `step`, `log`, `emit`, `divergence`, `version`, ...
     pub kind: String,
-    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 
@@ -262,13 +284,10 @@ pub struct PromptFields {
     pub min: Option<f64>,
     pub max: Option<f64>,
     /// JSON Schema a `json` answer must satisfy.
-    #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
     /// Given on timeout.
-    #[schema(value_type = Option<Object>)]
     pub default: Option<serde_json::Value>,
     /// Shown with the question.
-    #[schema(value_type = Option<Object>)]
     pub context: Option<serde_json::Value>,
     /// When it times out; absent: it waits forever.
     pub deadline: Option<UnixMs>,
