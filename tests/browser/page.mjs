@@ -3,7 +3,8 @@
 // answers number and JSON prompts through their controls, wrong first.
 //
 // Usage: node page.mjs BASE_URL RUNS_JSON OUT_DIR
-//   RUNS_JSON = {"approval": RUN_ID, "number": RUN_ID, "json": RUN_ID}
+//   RUNS_JSON = {"approval": RUN_ID, "number": RUN_ID, "json": RUN_ID,
+//                "effects_url": URL}  (the test's side-effect server: effect 3 fails twice)
 // Screenshots go to OUT_DIR. Exits non-zero on the first failed check.
 import { chromium } from "playwright-core";
 
@@ -71,7 +72,71 @@ try {
   await json.locator("button").last().click();
   await json.locator(".message.ok").waitFor();
   await shot(page, "7-json-accepted");
+  await manySteps(page);
   console.log("ok");
 } finally {
   await browser.close();
+}
+
+// A run of 300 steps, watched from its start: the page follows its events
+// and fetches the journal by cursor, so it makes a handful of API calls a
+// second at most, not several per event. Retries are grouped under their
+// step, times are times, and each step shows its duration.
+async function manySteps(page) {
+  const STEPS = 300;
+  const calls = [];
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith("/v1/")) calls.push(`${r.method()} ${u.pathname}${u.search}`);
+  });
+  const res = await fetch(`${base}/v1/runs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ workflow: "effects", input: { url: runs.effects_url, steps: STEPS } }),
+  });
+  if (res.status !== 201) throw new Error(`starting the run: ${res.status} ${await res.text()}`);
+  const { run_id: id } = await res.json();
+  const started = Date.now();
+  calls.length = 0;
+  await page.goto(`${base}/#/runs/${id}`);
+  await page.locator('#summary [data-status="completed"]').waitFor({ timeout: 180000 });
+  await page.waitForFunction((n) => document.querySelectorAll("#journal li.step").length === n, STEPS, { timeout: 30000 });
+  // What the last events asked for arrives within a fetch gap or two.
+  await page.waitForTimeout(2500);
+  const seconds = (Date.now() - started) / 1000;
+  await shot(page, "8-many-steps");
+
+  const journalCalls = calls.filter((c) => c.includes("/journal"));
+  console.log(`api-calls: ${calls.length} in ${seconds.toFixed(1)} s for ${STEPS} steps (${journalCalls.length} journal pages)`);
+  // About one fetch of each kind per second while events pour in, however
+  // many events there are: the bound grows with the run's time, not with
+  // its steps (reloading per event made 3 calls per event).
+  const bound = 10 + 3 * Math.ceil(seconds);
+  if (calls.length > bound || calls.length >= STEPS) {
+    throw new Error(`the page made ${calls.length} API calls in ${seconds} s (at most ${bound}):\n${calls.join("\n")}`);
+  }
+  // From the start until entries exist, then always after the last seq
+  // shown, never the whole journal again.
+  const firstCursor = journalCalls.findIndex((c) => c.includes("after="));
+  if (firstCursor < 0 || journalCalls.slice(firstCursor).some((c) => !c.includes("after="))) {
+    throw new Error(`journal fetches must go by cursor once entries exist:\n${journalCalls.join("\n")}`);
+  }
+
+  // Retries grouped under their step, with the retry time as a time.
+  const retried = page.locator('#journal li.step[data-step="effect#3"]');
+  const attempts = retried.locator("li.attempt");
+  if ((await attempts.count()) !== 2) throw new Error(`effect#3 should show 2 failed attempts: ${await retried.textContent()}`);
+  const first = await attempts.first().textContent();
+  if (!/retry at \d{1,2}:\d{2}:\d{2}/.test(first)) throw new Error(`a retry time should read as a time: ${first}`);
+  await retried.screenshot({ path: `${outDir}/9-retries-grouped.png` });
+  const text = await page.locator("#journal").textContent();
+  if (/\d{13}/.test(text)) throw new Error("the journal shows an epoch number where a time belongs");
+  const attemptsElsewhere = await page.locator("#journal > li.attempt, #journal > li[data-kind='step-attempt']").count();
+  if (attemptsElsewhere) throw new Error("attempts must sit under their step, not in the journal's top level");
+  // Every step shows its duration.
+  const missing = await page.$$eval("#journal li.step", (lis) =>
+    lis.filter((li) => !li.querySelector(".duration").textContent.trim()).map((li) => li.dataset.step));
+  if (missing.length) throw new Error(`steps without a duration: ${missing.slice(0, 10).join(", ")}`);
+  const dur = await retried.locator(".duration").textContent();
+  if (!/over 3 attempts/.test(dur)) throw new Error(`the retried step's duration should count its attempts: ${dur}`);
 }

@@ -766,3 +766,48 @@ fn regex_like_cursor(c: &str) -> bool {
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_pages_by_cursor() {
+    let c = Cairn::new();
+    c.deploy("bench", &[]);
+    let run = c.json(&["run", "chain", "--input", r#"{"steps": 5}"#]);
+    let id = run["run_id"].as_str().unwrap().to_string();
+    let s = Server::start(&c);
+    let (st, all) = s.get(&format!("/v1/runs/{id}/journal")).await;
+    assert_eq!(st, StatusCode::OK, "{all:#}");
+    let seqs = |v: &Value| -> Vec<u64> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&all), [0, 1, 2, 3, 4]);
+    assert_eq!(all["next_after"], Value::Null);
+
+    // Pages of two, each after the last seq of the one before.
+    let mut got = Vec::new();
+    let mut path = format!("/v1/runs/{id}/journal?limit=2");
+    loop {
+        let (st, page) = s.get(&path).await;
+        assert_eq!(st, StatusCode::OK, "{page:#}");
+        assert!(seqs(&page).len() <= 2);
+        got.extend(seqs(&page));
+        match page["next_after"].as_u64() {
+            Some(after) => path = format!("/v1/runs/{id}/journal?limit=2&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(got, [0, 1, 2, 3, 4]);
+    // A live reader asks for what follows the last seq it has.
+    let (_, tail) = s.get(&format!("/v1/runs/{id}/journal?after=3")).await;
+    assert_eq!(seqs(&tail), [4]);
+    let (_, none) = s.get(&format!("/v1/runs/{id}/journal?after=4")).await;
+    assert_eq!(seqs(&none), Vec::<u64>::new());
+    for q in ["limit=0", "limit=1001", "after=-1", "after=x"] {
+        let (st, body) = s.get(&format!("/v1/runs/{id}/journal?{q}")).await;
+        assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+    }
+}

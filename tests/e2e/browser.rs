@@ -1,6 +1,9 @@
 //! The web page in headless Chromium: a waiting run is seen, approved and
 //! seen completing; number and JSON prompts are answered through their
-//! controls, refused first. Screenshots go to `target/browser-screenshots/`.
+//! controls, refused first; a 300-step run is watched live with a bounded
+//! number of API calls, its retries grouped under their step, times shown
+//! as times and each step's duration. Screenshots go to
+//! `target/browser-screenshots/`.
 //!
 //! Needs Debian's `chromium` (`.ci/run` installs it) and Node.js; the
 //! driver, playwright-core, is installed from `tests/browser/package-lock.json`.
@@ -13,7 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 
-use crate::support::{Cairn, repo};
+use crate::support::{Cairn, SideEffects, repo};
 
 fn chromium() -> Option<PathBuf> {
     let path =
@@ -61,6 +64,10 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
     let c = Cairn::new();
     c.deploy("approval", &[]);
     c.deploy("human", &[]);
+    // The many-step run: effect 3 fails twice, then succeeds.
+    let fx = SideEffects::start();
+    fx.fail("/effect/3", 2);
+    c.deploy("effects", &["--allow-http", &fx.host()]);
     let runs = json!({
         "approval": waiting_run(&c, "approval", json!({"order_id": "W-1", "amount": 120.0, "customer": "ana"})),
         "number": waiting_run(&c, "ask", json!({"type": "number", "question": "How many crates?", "min": 1, "max": 10})),
@@ -69,6 +76,7 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
             "question": "The shipment, as JSON",
             "schema": {"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer"}}}
         })),
+        "effects_url": fx.url(),
     });
 
     let served = c.serve();
@@ -91,6 +99,12 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
         out.status.success() && stdout.contains("ok"),
         "the page test failed:\n{stdout}\n{stderr}"
     );
+    // How many API calls the run page made (checked against its bound by
+    // page.mjs), for the log.
+    if let Some(line) = stdout.lines().find(|l| l.starts_with("api-calls:")) {
+        eprintln!("{line}");
+    }
+    assert_eq!(fx.count("/effect/3"), 3, "two failures, then the success");
 
     let approval = c.wait_for(runs["approval"].as_str().unwrap(), 30, |v| {
         v["status"] == "completed"
@@ -112,6 +126,8 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
         "3-run-completed",
         "5-json-invalid",
         "7-json-accepted",
+        "8-many-steps",
+        "9-retries-grouped",
     ] {
         let file = shots.join(format!("{name}.png"));
         assert!(

@@ -260,6 +260,14 @@ pub trait Storage: Send + Sync + 'static {
     fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError>;
     fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError>;
     fn journal(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError>;
+    /// At most `limit` journal entries after seq `after` (`None`: from the
+    /// start), for readers that page (`GET /v1/runs/{id}/journal`).
+    fn journal_page(
+        &self,
+        run_id: &str,
+        after: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
     fn events(&self, run_id: &str, after_id: i64) -> Result<Vec<RunEvent>, StoreError>;
     fn run_state(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError>;
     fn state_value(&self, key: &StateKey) -> Result<Option<String>, StoreError>;

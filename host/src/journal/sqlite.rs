@@ -114,6 +114,14 @@ impl Storage for SqliteStore {
     fn journal(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
         self.read(|c| read::journal(c, run_id))
     }
+    fn journal_page(
+        &self,
+        run_id: &str,
+        after: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.read(|c| read::journal_page(c, run_id, after, limit))
+    }
     fn events(&self, run_id: &str, after_id: i64) -> Result<Vec<RunEvent>, StoreError> {
         self.read(|c| read::events(c, run_id, after_id))
     }

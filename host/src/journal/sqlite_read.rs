@@ -168,7 +168,30 @@ pub(super) fn journal(conn: &Connection, run_id: &str) -> Result<Vec<JournalEntr
         "SELECT seq, kind, name, occurrence, input_hash, ok, value, created_at
          FROM journal WHERE run_id = ?1 ORDER BY seq",
     )?;
-    let rows = stmt.query_map([run_id], |r| {
+    journal_rows(&mut stmt, params![run_id])
+}
+
+/// At most `limit` entries of a run's journal after seq `after` (all from
+/// the start with `None`), in seq order.
+pub(super) fn journal_page(
+    conn: &Connection,
+    run_id: &str,
+    after: Option<u32>,
+    limit: u32,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, name, occurrence, input_hash, ok, value, created_at
+         FROM journal WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let after = after.map_or(-1, i64::from);
+    journal_rows(&mut stmt, params![run_id, after, limit])
+}
+
+fn journal_rows(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let rows = stmt.query_map(params, |r| {
         let kind: String = r.get(1)?;
         Ok((
             kind,

@@ -67,27 +67,45 @@ impl Limit {
     }
 }
 
-/// Reads the body, refusing it as soon as it is known to be over `max`.
+/// How much of a refused body is still read (and dropped) before the
+/// refusal is sent: a client still writing its body when the server closes
+/// the connection sees a reset instead of the answer.
+const DRAIN_BYTES: u64 = 8 << 20;
+
+/// Reads the body, refusing it once it is known to be over `max`.
 async fn read_limited(req: Request, max: u64, limit: &Limit) -> Result<Bytes, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let mut stream = req.into_body().into_data_stream();
     if let Some(n) = declared
         && n > max
     {
+        if n <= DRAIN_BYTES {
+            while let Some(Ok(_)) = stream.next().await {}
+        }
         return Err(limit.refuse(Some(n), max));
     }
-    let mut stream = req.into_body().into_data_stream();
     let mut buf = Vec::new();
+    let mut seen = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk =
             chunk.map_err(|e| ApiError::bad_request(format!("could not read the body: {e}")))?;
-        if (buf.len() + chunk.len()) as u64 > max {
-            return Err(limit.refuse(None, max));
+        seen += chunk.len() as u64;
+        if seen > max {
+            // Past the limit: keep reading, to drop, up to the drain bound.
+            if seen > DRAIN_BYTES {
+                return Err(limit.refuse(None, max));
+            }
+            buf.clear();
+            continue;
         }
         buf.extend_from_slice(&chunk);
+    }
+    if seen > max {
+        return Err(limit.refuse(Some(seen), max));
     }
     Ok(Bytes::from(buf))
 }

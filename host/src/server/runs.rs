@@ -10,7 +10,10 @@ use crate::journal::{RunFilter, RunStatus};
 use crate::runtime::StartOptions;
 
 use super::extract::{ApiPath, ApiQuery, JsonBody};
-use super::views::{EntryView, JournalView, MAX_PAGE, RunPage, RunQuery, RunView, kv_object};
+use super::views::{
+    EntryView, JournalQuery, JournalView, MAX_JOURNAL_PAGE, MAX_PAGE, RunPage, RunQuery, RunView,
+    kv_object,
+};
 use super::{ApiError, ApiResult, AppState};
 
 /// A run to start.
@@ -153,24 +156,40 @@ pub async fn get(
     Ok(Json(view))
 }
 
-/// A run's journal.
+/// A run's journal, a page at a time: `after` the last seq a reader has,
+/// so a page showing a live run fetches only what is new.
 #[utoipa::path(
     get,
     path = "/v1/runs/{id}/journal",
-    params(("id" = String, Path, description = "run id")),
+    params(("id" = String, Path, description = "run id"), JournalQuery),
     responses((status = 200, body = JournalView), (status = 404, body = super::error::ErrorBody))
 )]
 pub async fn journal(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<JournalQuery>,
 ) -> ApiResult<Json<JournalView>> {
+    let limit = q.limit.unwrap_or(MAX_JOURNAL_PAGE);
+    if !(1..=MAX_JOURNAL_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit is {limit}; a page holds 1 to {MAX_JOURNAL_PAGE} entries"
+        )));
+    }
     if state.rt.store.run(&id)?.is_none() {
         return Err(ApiError::unknown_run(&id));
     }
-    let entries = state.rt.store.journal(&id)?;
+    let mut entries = state.rt.store.journal_page(&id, q.after, limit + 1)?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    let next_after = if more {
+        entries.last().map(|e| e.seq)
+    } else {
+        None
+    };
     Ok(Json(JournalView {
         run_id: id,
         entries: entries.iter().map(EntryView::from).collect(),
+        next_after,
     }))
 }
 

@@ -184,11 +184,34 @@ impl From<&JournalEntry> for EntryView {
     }
 }
 
-/// A run's journal.
+/// A page of a run's journal, in seq order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JournalView {
     pub run_id: String,
     pub entries: Vec<EntryView>,
+    /// Pass as `after` for the next page; absent when this page reached
+    /// the journal's end (to follow a live run, pass the last seq seen).
+    pub next_after: Option<u32>,
+}
+
+/// The most entries one page of `GET /v1/runs/{id}/journal` holds.
+pub const MAX_JOURNAL_PAGE: u32 = 1000;
+
+/// Paging of `GET /v1/runs/{id}/journal`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct JournalQuery {
+    /// Entries after this seq only (default: from the first).
+    pub after: Option<u32>,
+    /// Page size (default and most: 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// The bearer token, for clients that cannot send a header.
+    #[param(ignore)]
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub token: Option<String>,
 }
 
 /// A run event (the `data` of a server-sent event).

@@ -8,6 +8,7 @@ use axum::routing::get;
 
 const INDEX: &str = include_str!("web/index.html");
 const APP: &str = include_str!("web/app.js");
+const RUN: &str = include_str!("web/run.js");
 const STYLE: &str = include_str!("web/style.css");
 
 /// The page's routes; they carry no data, so they need no token.
@@ -25,6 +26,16 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
                 (
                     [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
                     APP,
+                )
+                    .into_response()
+            }),
+        )
+        .route(
+            "/run.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    RUN,
                 )
                     .into_response()
             }),
