@@ -16,6 +16,7 @@ mod determinism;
 mod examples;
 mod examples_parallel;
 mod human;
+mod lease;
 mod limits;
 mod llm;
 mod ownership;

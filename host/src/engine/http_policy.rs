@@ -2,13 +2,30 @@
 
 use wasmtime_wasi_http::{RequestOptions, WasiHttpHooks};
 
+/// Asked before each request of a step goes out: `Err` (a message) stops
+/// it. The runtime refuses once this worker may have lost the run (its
+/// lease lapsed while the attempt ran), so a paused worker that wakes up
+/// mid-attempt sends nothing more.
+#[derive(Clone)]
+pub struct Gate(pub std::sync::Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gate")
+    }
+}
+
 /// Where outbound HTTP is going from.
 #[derive(Debug, Clone)]
 pub enum HttpPolicy {
     /// The workflow body: every request fails with the rule's message.
     Body,
-    /// A step: only these hosts (`host` or `host:port`; `*` allows all).
-    Step { allow: std::sync::Arc<[String]> },
+    /// A step: only these hosts (`host` or `host:port`; `*` allows all),
+    /// and only while the gate, if any, allows.
+    Step {
+        allow: std::sync::Arc<[String]>,
+        gate: Option<Gate>,
+    },
 }
 
 /// The message a body gets for any request.
@@ -20,7 +37,10 @@ impl HttpPolicy {
     pub fn check(&self, host: &str, port: Option<u16>) -> Result<(), String> {
         match self {
             HttpPolicy::Body => Err(BODY_RULE.to_string()),
-            HttpPolicy::Step { allow } => {
+            HttpPolicy::Step { allow, gate } => {
+                if let Some(Gate(gate)) = gate {
+                    gate()?;
+                }
                 let with_port = port.map(|p| format!("{host}:{p}"));
                 let ok = allow.iter().any(|a| {
                     a == "*" || a.eq_ignore_ascii_case(host) || Some(a) == with_port.as_ref()

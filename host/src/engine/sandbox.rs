@@ -93,14 +93,23 @@ impl Sandbox {
     }
 
     /// The sandbox of one step attempt.
-    pub fn step(env: &[(String, String)], allow_http: Arc<[String]>, limits: &Limits) -> Sandbox {
+    pub fn step(
+        env: &[(String, String)],
+        allow_http: Arc<[String]>,
+        gate: Option<super::http_policy::Gate>,
+        limits: &Limits,
+    ) -> Sandbox {
         let output = OutputSink::new();
         let mut b = WasiCtxBuilder::new();
         b.envs(env)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        Self::finish(b, output, HttpPolicy::Step { allow: allow_http }, limits)
+        let policy = HttpPolicy::Step {
+            allow: allow_http,
+            gate,
+        };
+        Self::finish(b, output, policy, limits)
     }
 
     fn finish(

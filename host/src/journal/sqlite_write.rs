@@ -91,6 +91,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                         data: serde_json::json!({
                             "status": r.status.as_str(),
                             "activation": r.activations,
+                            "worker": owner,
                         }),
                     }],
                 )?;
@@ -387,7 +388,7 @@ fn create_run(conn: &Connection, run: super::NewRun) -> Result<WriteOutcome, Sto
         &[NewEvent {
             at: run.created_at,
             kind: "status".into(),
-            data: serde_json::json!({"status": status.as_str()}),
+            data: serde_json::json!({"status": status.as_str(), "worker": run.owner}),
         }],
     )?;
     Ok(WriteOutcome::Created {

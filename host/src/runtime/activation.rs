@@ -58,7 +58,21 @@ impl Runtime {
                                        activation = run.activations);
         let run_id = run.id.clone();
         let active = self.register(&run_id);
-        let outcome = self.activate_inner(run, active).instrument(span).await;
+        let outcome = self
+            .activate_inner(run, active.clone())
+            .instrument(span)
+            .await;
+        if active.is_abandoned() {
+            // The lease lapsed: if nobody took the run meanwhile, give it
+            // up so that any worker (this one included) replays it.
+            let release = WriteOp::Release {
+                run_id: run_id.clone(),
+                owner: self.worker.id.clone(),
+            };
+            if let Err(e) = self.store.write(release).await {
+                tracing::warn!(error = %e, "releasing an abandoned run failed");
+            }
+        }
         self.unregister(&run_id);
         outcome
     }

@@ -133,8 +133,8 @@ impl BodyState {
         if let Some(t) = self.cx.started.take() {
             self.cx.rt.metrics.first_host_call(t.elapsed());
         }
-        if self.cx.active.is_cancelled() {
-            return Err(Interrupt::Cancelled.trap());
+        if let Some(i) = self.cx.active.stop_reason() {
+            return Err(i.trap());
         }
         let lines = self.drain_output(false);
         if !lines.is_empty() {
@@ -349,7 +349,7 @@ impl BodyCx {
             let active = self.active.clone();
             tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_millis(remaining as u64)) => {}
-                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                i = active.stopped() => return Err(i.trap()),
             }
             return Ok(());
         }

@@ -34,14 +34,16 @@ pub async fn llm(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
-    // The call is billed: what the body decided before it must be durable.
+    // The call is billed: what the body decided before it must be durable,
+    // and this worker must still hold the run.
     cx.barrier().await?;
+    cx.rt.lease_check(&cx.active).map_err(Interrupt::trap)?;
     let providers = cx.rt.llm.clone();
     let active = cx.active.clone();
     let started = std::time::Instant::now();
     let result = tokio::select! {
         r = providers.chat(&chat) => r,
-        _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+        i = active.stopped() => return Err(i.trap()),
     };
     let ms = started.elapsed().as_millis() as u64;
     let entry = match result {

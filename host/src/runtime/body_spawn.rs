@@ -243,7 +243,7 @@ pub async fn join(cx: &mut BodyCx, handle: u32) -> wasmtime::Result<Result<Strin
         while matches!(cx.spawned.spawns[handle as usize].state, State::Running) {
             tokio::select! {
                 _ = cx.spawned.next() => {}
-                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                i = active.stopped() => return Err(i.trap()),
             }
         }
     }
@@ -276,7 +276,7 @@ pub async fn wait_in_memory_while_spawned(cx: &mut BodyCx, at: i64) -> wasmtime:
         tokio::select! {
             _ = cx.spawned.next() => {}
             _ = &mut due => return Ok(()),
-            _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+            i = active.stopped() => return Err(i.trap()),
         }
     }
     Ok(())
@@ -292,19 +292,20 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
         return Err(Interrupt::Cancelled);
     }
     if abandon {
-        cx.spawned.tasks.abort_all();
-        while cx.spawned.busy() {
-            cx.spawned.next().await;
-        }
+        abort_all(cx).await;
         return Ok(());
     }
     let active = cx.active.clone();
     while cx.spawned.busy() {
         tokio::select! {
             _ = cx.spawned.next() => {}
-            _ = active.cancelled() => {
-                cancel_all(cx).await;
-                return Err(Interrupt::Cancelled);
+            i = active.stopped() => {
+                if i == Interrupt::Cancelled {
+                    cancel_all(cx).await;
+                } else {
+                    abort_all(cx).await;
+                }
+                return Err(i);
             }
         }
     }
@@ -319,15 +320,20 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
     Ok(())
 }
 
+/// Aborts the spawned steps still running and waits for their tasks.
+async fn abort_all(cx: &mut BodyCx) {
+    cx.spawned.tasks.abort_all();
+    while cx.spawned.busy() {
+        cx.spawned.next().await;
+    }
+}
+
 /// The run was cancelled: aborts the spawned steps still running and
 /// records a `cancelled` event for each (events are not fenced, so they are
 /// written although the run has ended). They are never retried: the run
 /// never runs again.
 async fn cancel_all(cx: &mut BodyCx) {
-    cx.spawned.tasks.abort_all();
-    while cx.spawned.busy() {
-        cx.spawned.next().await;
-    }
+    abort_all(cx).await;
     let events: Vec<NewEvent> = cx
         .spawned
         .spawns
@@ -433,7 +439,7 @@ impl StepSink for TaskSink {
         let active = self.active.clone();
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(remaining)) => Ok(()),
-            _ = active.cancelled() => Err(Interrupt::Cancelled.trap()),
+            i = active.stopped() => Err(i.trap()),
         }
     }
 
@@ -466,7 +472,7 @@ impl StepSink for TaskSink {
             if let Some(after) = place.after {
                 tokio::select! {
                     _ = after => {}
-                    _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                    i = active.stopped() => return Err(i.trap()),
                 }
             }
             // One poll queues this spawn on the semaphores (or takes its
@@ -479,7 +485,7 @@ impl StepSink for TaskSink {
             std::task::Poll::Ready(p) => p,
             std::task::Poll::Pending => tokio::select! {
                 p = &mut acquire => p,
-                _ = active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                i = active.stopped() => return Err(i.trap()),
             },
         };
         self.attempts.fetch_add(1, Ordering::Relaxed);

@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::engine::bindings::context::StepFailure;
 use crate::engine::bindings::types as wit;
 use crate::engine::bindings::types::ErrorInfo;
+use crate::engine::http_policy::Gate;
 use crate::engine::limits::LimitExceeded;
 use crate::journal::{EntryKind, ErrorRecord, JournalEntry, NewEvent};
 
@@ -203,14 +204,19 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
         default_timeout
     };
     let limits = rt.config.limits;
+    let gate = attempt_gate(job);
     let llm = std::sync::Arc::new(super::step_llm::StepLlm {
         providers: rt.llm.clone(),
         store: rt.store.clone(),
         run_id: job.run_id.clone(),
         step: name.clone(),
+        gate: gate.clone(),
     });
     loop {
         let slot = sink.slot().await?;
+        // A worker paused past its lease may have lost the run: it starts
+        // no attempt until it knows the lease holds (`lease.rs`).
+        rt.lease_check(&job.active).map_err(Interrupt::trap)?;
         let started = crate::clock::now_ms();
         let spec = AttemptSpec {
             version: &job.version,
@@ -229,6 +235,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
             allow_http: job.sandbox.allow_http.clone(),
             limits: &limits,
             llm: Some(llm.clone()),
+            gate: Some(gate.clone()),
         };
         let attempt_fut = run_attempt(&rt.engine, spec);
         tokio::pin!(attempt_fut);
@@ -239,7 +246,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
         let (result, logs) = loop {
             tokio::select! {
                 r = &mut attempt_fut => break r,
-                _ = job.active.cancelled() => return Err(Interrupt::Cancelled.trap()),
+                i = job.active.stopped() => return Err(i.trap()),
                 _ = tokio::time::sleep(SLOW_STEP), if !reported => {
                     reported = true;
                     let ev = step_event(name, occurrence, attempt, "started", json!({}));
@@ -298,6 +305,17 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
             }
         }
     }
+}
+
+/// The check a step's outbound calls pass on their way out: the lease
+/// check of the attempt's start, again, since an attempt may have been
+/// paused with the process.
+fn attempt_gate(job: &StepJob) -> Gate {
+    let rt = job.rt.clone();
+    let active = job.active.clone();
+    Gate(Arc::new(move || {
+        rt.lease_check(&active).map_err(|i| i.to_string())
+    }))
 }
 
 async fn finish_failed<S: StepSink>(

@@ -12,6 +12,7 @@ mod body_spawn;
 mod body_step;
 pub mod human;
 pub mod interrupt;
+pub mod lease;
 pub mod metrics;
 pub mod ownership;
 pub mod replay;
@@ -40,31 +41,64 @@ pub use scheduler::ClaimError;
 pub use upgrade::{Check, UpgradeError, UpgradeReport};
 pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};
 
-/// A run this process is executing: lets `cancel` reach it.
+/// A run this process is executing: lets `cancel` reach it, and the lease
+/// guard abandon it.
 #[derive(Debug, Default)]
 pub struct ActiveRun {
     cancelled: AtomicBool,
+    abandoned: AtomicBool,
+    /// The lease epoch the run was claimed in (`lease.rs`).
+    epoch: u64,
     notify: Notify,
 }
+
+/// Why an abandoned activation stops.
+pub const ABANDONED: &str = "this worker's lease lapsed while it executed the run, so another \
+    worker may own it now; the activation was abandoned";
 
 impl ActiveRun {
     /// True once the run was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// True once the activation was abandoned (the lease lapsed).
+    pub fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::SeqCst)
     }
 
     /// Marks the run cancelled and wakes whatever waits on it.
     pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
+        self.cancelled.store(true, Ordering::SeqCst);
         self.notify.notify_waiters();
     }
 
-    /// Resolves when the run is cancelled.
-    pub async fn cancelled(&self) {
+    /// Marks the activation abandoned and wakes whatever waits on it;
+    /// false if it already was.
+    pub fn abandon(&self) -> bool {
+        let first = !self.abandoned.swap(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+        first
+    }
+
+    /// Why the activation must stop now, if it must.
+    pub fn stop_reason(&self) -> Option<interrupt::Interrupt> {
+        if self.is_cancelled() {
+            Some(interrupt::Interrupt::Cancelled)
+        } else if self.is_abandoned() {
+            Some(interrupt::Interrupt::Fenced(ABANDONED.into()))
+        } else {
+            None
+        }
+    }
+
+    /// Resolves when the run is cancelled or the activation abandoned,
+    /// with the interrupt to trap with.
+    pub async fn stopped(&self) -> interrupt::Interrupt {
         loop {
             let notified = self.notify.notified();
-            if self.is_cancelled() {
-                return;
+            if let Some(i) = self.stop_reason() {
+                return i;
             }
             notified.await;
         }
@@ -112,6 +146,11 @@ pub struct Runtime {
     /// Spawned steps running at once in this process
     /// (`runtime.max_concurrent_steps`).
     step_slots: Arc<tokio::sync::Semaphore>,
+    /// Whether this worker's lease still holds (`lease.rs`).
+    pub lease: lease::LeaseGuard,
+    /// The lease epoch of each claim in progress, taken before the claim
+    /// was written: the activation it starts inherits it.
+    claims: Mutex<HashMap<String, u64>>,
 }
 
 impl Runtime {
@@ -132,9 +171,9 @@ impl Runtime {
         let step_slots = Arc::new(tokio::sync::Semaphore::new(
             config.runtime.max_concurrent_steps.max(1),
         ));
-        store
-            .write(WriteOp::Heartbeat(worker.record(crate::clock::now_ms())))
-            .await?;
+        let beat = crate::clock::now_ms();
+        store.write(WriteOp::Heartbeat(worker.record(beat))).await?;
+        let lease = lease::LeaseGuard::new(config.runtime.lease_secs, beat);
         let rt = Arc::new(Runtime {
             llm: Arc::new(crate::llm::Providers::new(&config.llm)),
             store,
@@ -146,6 +185,8 @@ impl Runtime {
             active: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             step_slots,
+            lease,
+            claims: Mutex::new(HashMap::new()),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&rt)));
         Ok(rt)
@@ -196,6 +237,9 @@ impl Runtime {
         options: StartOptions,
     ) -> Result<(RunRecord, bool), StartError> {
         let new = self.new_run(workflow, input, options)?;
+        if new.owner.is_some() {
+            self.note_claim(&new.id);
+        }
         let out = self.store.write(WriteOp::CreateRun(new)).await?;
         let WriteOutcome::Created { run_id, existing } = out else {
             return Err(StoreError::Corrupt(format!("create answered {out:?}")).into());
@@ -239,23 +283,87 @@ impl Runtime {
         self.wake.notify_one();
     }
 
-    /// Takes ownership of `run_id` if its owner is still `expected`.
+    /// Takes ownership of `run_id` if its owner is still `expected`. A
+    /// worker whose lease lapsed claims nothing until it is renewed.
     pub async fn claim(
         &self,
         run_id: &str,
         expected: Option<String>,
     ) -> Result<Option<RunRecord>, StoreError> {
-        match self
+        if !self.lease_holds() {
+            return Ok(None);
+        }
+        self.note_claim(run_id);
+        let out = self
             .store
             .write(WriteOp::Claim {
                 run_id: run_id.to_string(),
                 owner: self.worker.id.clone(),
                 expected_owner: expected,
             })
-            .await?
-        {
-            WriteOutcome::Claimed(r) => Ok(r.map(|r| *r)),
-            other => Err(StoreError::Corrupt(format!("claim answered {other:?}"))),
+            .await;
+        match out {
+            Ok(WriteOutcome::Claimed(Some(r))) => Ok(Some(*r)),
+            other => {
+                self.claims.lock().expect("claims").remove(run_id);
+                match other {
+                    Ok(WriteOutcome::Claimed(None)) => Ok(None),
+                    Err(e) => Err(e),
+                    Ok(o) => Err(StoreError::Corrupt(format!("claim answered {o:?}"))),
+                }
+            }
+        }
+    }
+
+    /// Remembers the lease epoch a claim of `run_id` is made in, before the
+    /// claim is written: a lapse after this point, seen before or after the
+    /// write commits, ends that epoch and so the activation.
+    fn note_claim(&self, run_id: &str) {
+        let epoch = self.lease.epoch();
+        self.claims
+            .lock()
+            .expect("claims")
+            .insert(run_id.to_string(), epoch);
+    }
+
+    /// True while this worker's lease holds; on a lapse, abandons the runs
+    /// it executes.
+    pub fn lease_holds(&self) -> bool {
+        match self.lease.check(crate::clock::now_ms()) {
+            Ok(()) => true,
+            Err(lapse) => {
+                self.lapsed(&lapse);
+                false
+            }
+        }
+    }
+
+    /// Asked before a step attempt (or a step's outbound call, or a body's
+    /// LLM call) starts: `Err` once the activation was abandoned or
+    /// cancelled, or this worker's lease lapsed, or it lapsed since the
+    /// run was claimed.
+    pub fn lease_check(&self, active: &ActiveRun) -> Result<(), interrupt::Interrupt> {
+        if let Some(i) = active.stop_reason() {
+            return Err(i);
+        }
+        if let Err(lapse) = self.lease.check(crate::clock::now_ms()) {
+            self.lapsed(&lapse);
+            return Err(interrupt::Interrupt::Fenced(lapse.to_string()));
+        }
+        if active.epoch != self.lease.epoch() {
+            active.abandon();
+            return Err(interrupt::Interrupt::Fenced(ABANDONED.into()));
+        }
+        Ok(())
+    }
+
+    /// The lease lapsed: every run executing here may belong to another
+    /// worker by now. Abandons them all, and says so once per lapse.
+    fn lapsed(&self, lapse: &lease::Lapse) {
+        let active = self.active.lock().expect("active runs");
+        let abandoned = active.values().filter(|a| a.abandon()).count();
+        if lapse.first || abandoned > 0 {
+            tracing::warn!(runs = abandoned, "{lapse}");
         }
     }
 
@@ -278,7 +386,11 @@ impl Runtime {
     }
 
     fn register(&self, run_id: &str) -> Arc<ActiveRun> {
-        let a = Arc::new(ActiveRun::default());
+        let claimed_in = self.claims.lock().expect("claims").remove(run_id);
+        let a = Arc::new(ActiveRun {
+            epoch: claimed_in.unwrap_or_else(|| self.lease.epoch()),
+            ..ActiveRun::default()
+        });
         self.active
             .lock()
             .expect("active runs")
@@ -343,23 +455,31 @@ async fn release_strays(
 }
 
 /// Refreshes this worker's heartbeat and notices cancellations of the runs
-/// it executes, until the runtime is dropped.
+/// it executes, until the runtime is dropped. A lapse of the lease found
+/// at a beat (the process was paused, or its beats failed) abandons the
+/// runs it executes before the lease is renewed.
 async fn heartbeat(rt: Weak<Runtime>) {
     let mut last_beat = crate::clock::now_ms();
     // Runs this worker owned without executing them at the last beat.
     let mut idle: std::collections::HashSet<String> = Default::default();
     loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        let interval = match rt.upgrade() {
+            Some(rt) => rt.lease.beat_interval_ms(),
+            None => return,
+        };
+        tokio::time::sleep(Duration::from_millis(interval.clamp(1, 250) as u64)).await;
         let Some(rt) = rt.upgrade() else { return };
         let now = crate::clock::now_ms();
-        if now - last_beat >= rt.lease_ms() / 3 {
+        if now - last_beat >= interval {
             last_beat = now;
-            if let Err(e) = rt
+            rt.lease_holds();
+            match rt
                 .store
                 .write(WriteOp::Heartbeat(rt.worker.record(now)))
                 .await
             {
-                tracing::warn!(error = %e, "heartbeat failed");
+                Ok(_) => rt.lease.renewed(now),
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
             }
             idle = release_strays(&rt, idle).await;
         }

@@ -8,6 +8,7 @@ use crate::engine::bindings::context::{
     SpawnOptions, StateError, StepFailure, WaitError,
 };
 use crate::engine::bindings::types as wit;
+use crate::engine::http_policy::Gate;
 use crate::engine::limits::{Deadline, LimitExceeded, LimitKind, Limits};
 use crate::engine::output::Stream;
 use crate::engine::sandbox::Sandbox;
@@ -31,10 +32,11 @@ impl StepState {
     pub fn new(
         env: &[(String, String)],
         allow_http: std::sync::Arc<[String]>,
+        gate: Option<Gate>,
         limits: &Limits,
     ) -> StepState {
         StepState {
-            sandbox: Sandbox::step(env, allow_http, limits),
+            sandbox: Sandbox::step(env, allow_http, gate, limits),
             logs: Vec::new(),
             panic: None,
             llm: None,
@@ -179,6 +181,7 @@ pub async fn describe(engine: &CairnEngine, version: &LoadedVersion) -> Result<M
     let mut store = engine.store(StepState::new(
         &[],
         std::sync::Arc::from([]),
+        None,
         &Limits::default(),
     ));
     let instance = version
@@ -219,6 +222,8 @@ pub struct AttemptSpec<'a> {
     pub limits: &'a Limits,
     /// Provider access for `ctx.llm` inside the step.
     pub llm: Option<std::sync::Arc<super::step_llm::StepLlm>>,
+    /// Asked before each outbound request (see [`Gate`]).
+    pub gate: Option<Gate>,
 }
 
 /// Runs one attempt of a step in a fresh instance.
@@ -226,7 +231,7 @@ pub async fn run_attempt(
     engine: &CairnEngine,
     spec: AttemptSpec<'_>,
 ) -> (AttemptResult, AttemptLogs) {
-    let mut state = StepState::new(spec.env, spec.allow_http, spec.limits);
+    let mut state = StepState::new(spec.env, spec.allow_http, spec.gate, spec.limits);
     state.llm = spec.llm.clone();
     let mut store = engine.store(state);
     let call = async {

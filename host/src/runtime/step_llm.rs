@@ -6,6 +6,8 @@
 use std::sync::Arc;
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
+use crate::engine::bindings::types::ErrorInfo;
+use crate::engine::http_policy::Gate;
 use crate::journal::{LlmUsage, Storage, WriteOp};
 use crate::llm::Providers;
 
@@ -19,6 +21,8 @@ pub struct StepLlm {
     pub store: Arc<dyn Storage>,
     pub run_id: String,
     pub step: String,
+    /// The attempt's lease check: no call once the run may be lost.
+    pub gate: Gate,
 }
 
 /// A step called an LLM.
@@ -35,6 +39,13 @@ pub async fn llm(
         Ok(c) => c,
         Err(e) => return Ok(Err(e)),
     };
+    if let Err(message) = (h.gate.0)() {
+        return Ok(Err(LlmError::Provider(ErrorInfo {
+            code: "lease-lapsed".into(),
+            message,
+            details: None,
+        })));
+    }
     let started = std::time::Instant::now();
     match h.providers.chat(&chat).await {
         Ok(reply) => {

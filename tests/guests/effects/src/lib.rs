@@ -7,6 +7,13 @@
 //! response text; a non-2xx answer is a retryable failure. With
 //! `sleep_secs > 0` the body sleeps durably between steps. Returns
 //! `{"outputs": [...]}`.
+//!
+//! Workflow `fanout`, input `{"url": "http://127.0.0.1:PORT", "n": 20,
+//! "max_concurrency": 8}`: `ctx.batch` of the step `hit` over `0..n`.
+//! `hit(url, i)` POSTs `{"i": i, "worker": W}` to `{url}/hit/{i}`, where W
+//! is the step's environment variable `CAIRN_TEST_WORKER` (configure it
+//! with `[workflows.fanout] env`), and returns `{"i", "worker", "reply"}`
+//! (the reply is the server's text). Returns `{"completed", "failed"}`.
 
 use cairn_sdk::prelude::*;
 
@@ -44,4 +51,37 @@ fn effects(ctx: &Ctx, input: EffectsInput) -> Result<Value, WorkflowError> {
         outputs.push(ctx.step(effect, (input.url.clone(), i))?);
     }
     Ok(json!({ "outputs": outputs }))
+}
+
+/// The input of `fanout`.
+#[data]
+#[derive(Debug)]
+struct FanoutInput {
+    url: String,
+    n: u32,
+    #[serde(default = "eight")]
+    max_concurrency: u32,
+}
+
+fn eight() -> u32 {
+    8
+}
+
+/// POSTs to `{url}/hit/{i}`, saying which worker process runs it.
+#[step(max_attempts = 3, backoff = "100ms")]
+fn hit(url: String, i: u32) -> Result<Value, StepError> {
+    let worker = std::env::var("CAIRN_TEST_WORKER").unwrap_or_default();
+    let url = format!("{}/hit/{i}", url.trim_end_matches('/'));
+    let reply = cairn_sdk::http::post_json(&url, &json!({ "i": i, "worker": worker }))?
+        .error_for_status()?
+        .text()?;
+    Ok(json!({ "i": i, "worker": worker, "reply": reply }))
+}
+
+/// A batch of `hit` over `0..n`.
+#[workflow]
+fn fanout(ctx: &Ctx, input: FanoutInput) -> Result<Value, WorkflowError> {
+    let inputs: Vec<(String, u32)> = (0..input.n).map(|i| (input.url.clone(), i)).collect();
+    let all = ctx.batch(hit, inputs, input.max_concurrency);
+    Ok(json!({ "completed": all.stats.completed, "failed": all.stats.failed }))
 }
