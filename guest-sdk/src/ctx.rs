@@ -82,12 +82,13 @@ impl Ctx {
         let output =
             host::step(S::NAME, &input).map_err(|f| StepError::from_failure(S::NAME, f))?;
         serde_json::from_str(&output).map_err(|e| {
-            StepError::fatal(format!(
+            let message = format!(
                 "output of step `{}` does not deserialize into `{}`: {e}",
                 S::NAME,
                 crate::registry::short_type_name::<S::Output>()
-            ))
-            .with_code("bad-output")
+            );
+            crate::log::unreadable(&message);
+            StepError::fatal(message).with_code("bad-output")
         })
     }
 

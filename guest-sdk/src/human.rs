@@ -303,11 +303,13 @@ impl Answer {
     /// ```
     pub fn value<T: DeserializeOwned>(&self) -> Result<T, WaitError> {
         serde_json::from_value(self.raw.clone()).map_err(|e| {
-            WaitError::BadAnswer(format!(
+            let message = format!(
                 "the answer {} is not a {}: {e}",
                 self.raw,
                 crate::registry::short_type_name::<T>()
-            ))
+            );
+            crate::log::unreadable(&message);
+            WaitError::BadAnswer(message)
         })
     }
 
@@ -476,10 +478,12 @@ impl Ctx {
     ) -> Result<T, WaitError> {
         let payload = host::wait_for_event(name, timeout.map(millis))?;
         serde_json::from_str(&payload).map_err(|e| {
-            WaitError::BadAnswer(format!(
+            let message = format!(
                 "the payload of signal `{name}` ({payload}) is not a {}: {e}",
                 crate::registry::short_type_name::<T>()
-            ))
+            );
+            crate::log::unreadable(&message);
+            WaitError::BadAnswer(message)
         })
     }
 }

@@ -61,3 +61,13 @@ pub fn warn(message: impl Display) {
 pub fn error(message: impl Display) {
     log(LogLevel::Error, message);
 }
+
+/// Tells the host that a value it handed the body (a step's output, a
+/// state value, a signal's payload, an answer) does not decode into the
+/// type the code asks for. The host's replay check against a new version
+/// takes it as "this code cannot read the run's history", whether or not
+/// the body goes on; the line also lands in the run log. The prefix is the
+/// host's `UNREADABLE`.
+pub(crate) fn unreadable(message: &str) {
+    log(LogLevel::Error, format_args!("unreadable: {message}"));
+}

@@ -689,11 +689,12 @@ fn decode_output<T: DeserializeOwned>(step: &str, raw: &str) -> Result<T, StepEr
 }
 
 fn bad_output<T>(step: &str, e: serde_json::Error) -> StepError {
-    StepError::fatal(format!(
+    let message = format!(
         "output of step `{step}` does not deserialize into `{}`: {e}",
         crate::registry::short_type_name::<T>()
-    ))
-    .with_code("bad-output")
+    );
+    crate::log::unreadable(&message);
+    StepError::fatal(message).with_code("bad-output")
 }
 
 #[cfg(test)]

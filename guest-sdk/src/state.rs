@@ -58,9 +58,9 @@ impl State<'_> {
         match host::state_get(self.scope, key).map_err(StateError::from)? {
             None => Ok(None),
             Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| {
-                StateError::Serde(format!(
-                    "state key `{key}` does not hold the type asked for: {e}"
-                ))
+                let message = format!("state key `{key}` does not hold the type asked for: {e}");
+                crate::log::unreadable(&message);
+                StateError::Serde(message)
             }),
         }
     }

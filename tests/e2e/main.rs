@@ -25,3 +25,5 @@ mod replay;
 mod retries;
 mod signals;
 mod versions;
+mod versions_check;
+mod versions_moves;

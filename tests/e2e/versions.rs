@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{Cairn, entries, events, kill9, step_names, wasm};
+use crate::support::{Cairn, entries, events, step_names, wasm};
 
-const PARK: u64 = 2;
+pub const PARK: u64 = 2;
 
 /// A database with v1 deployed and one run of `workflow` parked in its sleep.
-fn parked(workflow: &str) -> (Cairn, String, String) {
+pub fn parked(workflow: &str) -> (Cairn, String, String) {
     let c = Cairn::new();
     let v1 = c.deploy("evolve_v1", &[]);
     let input = json!({"x": 1, "park_secs": PARK}).to_string();
@@ -21,18 +21,18 @@ fn parked(workflow: &str) -> (Cairn, String, String) {
 }
 
 /// Waits out the park and resumes the run in a new process.
-fn finish(c: &Cairn, run: &str) -> Value {
+pub fn finish(c: &Cairn, run: &str) -> Value {
     std::thread::sleep(Duration::from_millis(PARK * 1000 + 100));
     let out = c.json(&["resume", run]);
     assert_eq!(out["resumed"][0]["status"], "completed", "{out:#}");
     c.show(run)
 }
 
-fn version_events(show: &Value) -> Vec<&Value> {
+pub fn version_events(show: &Value) -> Vec<&Value> {
     events(show, "version")
 }
 
-fn assert_moved(show: &Value, v2: &str, steps: Value) {
+pub fn assert_moved(show: &Value, v2: &str, steps: Value) {
     assert_eq!(show["version"], v2, "{show:#}");
     assert_eq!(show["output"]["version"], "v2");
     assert_eq!(show["output"]["steps"], steps);
@@ -42,7 +42,7 @@ fn assert_moved(show: &Value, v2: &str, steps: Value) {
     assert_eq!(moved[0]["value"]["forced"], false);
 }
 
-fn assert_stayed(show: &Value, v1: &str, expected: &str, found: &str) {
+pub fn assert_stayed(show: &Value, v1: &str, expected: &str, found: &str) {
     assert_eq!(show["version"], v1, "{show:#}");
     assert_eq!(
         show["output"]["version"], "v1",
@@ -108,7 +108,9 @@ fn a_removed_step_keeps_the_run_on_its_version() {
 }
 
 #[test]
-fn reordered_steps_keep_the_run_on_its_version() {
+fn a_step_moved_across_the_parking_point_keeps_the_run_on_its_version() {
+    // `a → park → b` became `b → park → a`: the run has done `a` only, and
+    // the new code asks for `b` first.
     let (c, v1, run) = parked("evolve_reorder");
     c.deploy("evolve_v2", &[]);
     assert_stayed(&finish(&c, &run), &v1, "step `a` #0", "step `b` #0");
@@ -265,29 +267,31 @@ fn replay_with_a_file_reports_clean_or_the_first_divergence() {
 
 #[test]
 fn a_deploy_during_a_live_serve_moves_the_runs_in_flight() {
+    // The runs wait for a person, so they wake only once v2 is deployed,
+    // however long the deploy takes on a loaded machine.
     let c = Cairn::new();
     c.deploy("evolve_v1", &[]);
-    let input = json!({"x": 1, "park_secs": 3}).to_string();
+    let input = json!({"x": 1, "park_secs": 0}).to_string();
     let runs: Vec<String> = (0..3)
         .map(|_| {
-            c.json(&["run", "evolve_add_after", "--input", &input])["run_id"]
-                .as_str()
-                .unwrap()
-                .to_string()
+            let out = c.json(&["run", "evolve_ask", "--input", &input]);
+            assert_eq!(out["status"], "waiting", "{out:#}");
+            out["run_id"].as_str().unwrap().to_string()
         })
         .collect();
-    let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
-    std::thread::sleep(Duration::from_millis(500));
+    let _serve = c.serve();
     let v2 = c.deploy("evolve_v2", &[]);
     for run in &runs {
-        let show = c.wait_for(run, 30, |v| v["status"] == "completed");
+        c.json(&["respond", run, "approve"]);
+    }
+    for run in &runs {
+        let show = c.wait_for(run, 60, |v| v["status"] == "completed");
         assert_moved(&show, &v2, json!(["a1", "b1", "c1"]));
     }
     // New runs start on the new version.
     let fresh = json!({"x": 5, "park_secs": 0}).to_string();
     let out = c.json(&["run", "evolve_add_after", "--input", &fresh]);
     assert_eq!(out["output"]["version"], "v2");
-    kill9(&mut serve);
 }
 
 #[test]

@@ -43,3 +43,29 @@ pub fn n(x: u32) -> Result<String, StepError> {
 pub fn a2(x: u32) -> Result<String, StepError> {
     Ok(format!("a2-{x}"))
 }
+
+/// The input of `evolve_spawned`: where its `fetch` steps go.
+#[data]
+pub struct Fetch {
+    pub url: String,
+}
+
+/// GETs `url` (a loopback server of the test).
+#[step]
+pub fn fetch(url: String) -> Result<String, StepError> {
+    Ok(cairn_sdk::http::get(&url)?.error_for_status()?.text()?)
+}
+
+/// The body of `e` in both versions (only its retry policy differs): its
+/// first attempt fails, retryably; later ones succeed.
+pub fn fails_once(x: u32) -> Result<String, StepError> {
+    match cairn_sdk::step_context().map(|cx| cx.attempt) {
+        Some(1) => Err(StepError::retryable("the first attempt always fails")),
+        _ => Ok(format!("e{x}")),
+    }
+}
+
+/// What a body makes of `e`'s outcome: its output, or how it gave up.
+pub fn or_gave_up(r: Result<String, StepError>) -> String {
+    r.unwrap_or_else(|e| format!("gave up after {} attempt(s)", e.attempts().unwrap_or(0)))
+}

@@ -179,6 +179,8 @@ impl CairnEngine {
         if bytes[4..8] == [1, 0, 0, 0] {
             return Err(LoadError::CoreModule);
         }
+        // Compiling takes about a second; the line shows when a cache missed.
+        tracing::info!(bytes = bytes.len(), "compiling component");
         Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))
     }
 

@@ -265,9 +265,14 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             for sha in &shas {
-                conn.execute("DELETE FROM compiled WHERE sha = ?1", [sha])?;
                 conn.execute("DELETE FROM versions WHERE sha = ?1", [sha])?;
             }
+            // Artefacts of removed versions, and of files only ever
+            // replayed against (`cairn replay --with`).
+            conn.execute(
+                "DELETE FROM compiled WHERE sha NOT IN (SELECT sha FROM versions)",
+                [],
+            )?;
             Ok(WriteOutcome::Removed(shas))
         }
         WriteOp::Delivery {

@@ -145,14 +145,7 @@ impl Runtime {
                 },
             },
             Ok(Err(e)) => Outcome::Failed {
-                error: match e {
-                    wit::WorkflowError::Failed(i) => info_record(i),
-                    wit::WorkflowError::BadInput(m) => ErrorRecord::new("bad-input", m),
-                    wit::WorkflowError::UnknownWorkflow(m) => ErrorRecord::new(
-                        "unknown-workflow",
-                        format!("the component has no workflow named `{m}`"),
-                    ),
-                },
+                error: returned_error(e),
             },
             Err(trap) => {
                 if let Some(i) = trap.downcast_ref::<Interrupt>() {
@@ -162,17 +155,9 @@ impl Runtime {
                         }
                         _ => interrupted(i.clone()),
                     }
-                } else if let Some(l) = trap.downcast_ref::<LimitExceeded>() {
-                    Outcome::Failed {
-                        error: ErrorRecord::new("limit", l.message.clone()),
-                    }
                 } else {
-                    let message = match &state.cx.panic {
-                        Some(p) => format!("the workflow body panicked: {p}"),
-                        None => format!("the workflow body trapped: {}", trap_message(&trap)),
-                    };
                     Outcome::Failed {
-                        error: ErrorRecord::new("trap", message),
+                        error: trap_error(&trap, state.cx.panic.as_deref()),
                     }
                 }
             }
@@ -268,6 +253,32 @@ impl Runtime {
             Err(e) => interrupted(Interrupt::from_store(e)),
         }
     }
+}
+
+/// What a run records when its body returned an error.
+pub(super) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
+    match e {
+        wit::WorkflowError::Failed(i) => info_record(i),
+        wit::WorkflowError::BadInput(m) => ErrorRecord::new("bad-input", m),
+        wit::WorkflowError::UnknownWorkflow(m) => ErrorRecord::new(
+            "unknown-workflow",
+            format!("the component has no workflow named `{m}`"),
+        ),
+    }
+}
+
+/// What a run records when its body trapped (not on purpose: an
+/// [`Interrupt`] is no failure) or hit a limit; `panic` is the message the
+/// SDK reported before a panic's trap.
+pub(super) fn trap_error(trap: &wasmtime::Error, panic: Option<&str>) -> ErrorRecord {
+    if let Some(l) = trap.downcast_ref::<LimitExceeded>() {
+        return ErrorRecord::new("limit", l.message.clone());
+    }
+    let message = match panic {
+        Some(p) => format!("the workflow body panicked: {p}"),
+        None => format!("the workflow body trapped: {}", trap_message(trap)),
+    };
+    ErrorRecord::new("trap", message)
 }
 
 fn interrupted(i: Interrupt) -> Outcome {

@@ -26,6 +26,11 @@ use super::step::level_name;
 use super::versions::LoadedVersion;
 use super::{ActiveRun, Runtime};
 
+/// How the SDK prefixes the error line it logs when a value the host handed
+/// the body (a step's output, a state value, a signal's payload, an answer)
+/// does not decode into the type the code asks for.
+pub const UNREADABLE: &str = "unreadable: ";
+
 /// Store data of a body instance.
 pub struct BodyState {
     sandbox: Sandbox,
@@ -50,6 +55,13 @@ pub struct BodyCx {
     pub spawned: Spawned,
     /// The last panic message the SDK reported, for the failure message.
     pub panic: Option<String>,
+    /// The first value handed to the body that the SDK could not decode
+    /// into the type the code asks for (reported through `log`, see
+    /// [`UNREADABLE`]): a replay check on a new version fails on it even
+    /// when the body goes on.
+    pub unreadable: Option<String>,
+    /// How a dry replay takes spawns the journal lacks (see `body_spawn`).
+    pub dry_spawns: super::body_spawn::DrySpawns,
     pending: Vec<PendingWrite>,
     /// Events not yet written: they ride along with the next journal write,
     /// so progress reporting costs no commit of its own.
@@ -104,6 +116,8 @@ impl BodyState {
                 journal,
                 spawned: Spawned::default(),
                 panic: None,
+                unreadable: None,
+                dry_spawns: Default::default(),
                 pending: Vec::new(),
                 events: Vec::new(),
                 dry,
@@ -586,10 +600,14 @@ impl context::Host for BodyState {
     }
 
     async fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {
-        if level == LogLevel::Error
-            && let Some(p) = message.strip_prefix("panic: ")
-        {
-            self.cx.panic = Some(p.to_string());
+        if level == LogLevel::Error {
+            if let Some(p) = message.strip_prefix("panic: ") {
+                self.cx.panic = Some(p.to_string());
+            } else if let Some(u) = message.strip_prefix(UNREADABLE)
+                && self.cx.unreadable.is_none()
+            {
+                self.cx.unreadable = Some(u.to_string());
+            }
         }
         if !self.cx.log.replaying() {
             self.cx.event(

@@ -28,7 +28,7 @@
 //! is journaled too; one that was cancelled aborts them and records a
 //! `cancelled` event for each; one that lost the run abandons them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -178,6 +178,7 @@ pub async fn spawn(
     if cx.dry {
         // A dry replay runs nothing: the handle stays unresolved, and its
         // join decides (see `join`).
+        unrecorded_in_dry(cx, &key, &hash)?;
         cx.spawned.spawns.push(spawn);
         return Ok(handle);
     }
@@ -207,6 +208,53 @@ pub async fn spawn(
     cx.spawned.task_handles.insert(task.id(), handle);
     cx.spawned.spawns.push(spawn);
     Ok(handle)
+}
+
+/// How a dry replay takes a spawn whose key the journal lacks while later
+/// entries remain. Crash recovery tolerates it (the step was in flight when
+/// the process died, while later ones had finished); a check against
+/// another version must not, unless the run's own version spawns it too:
+/// otherwise it is a step the history never had, which a moved run would
+/// run only after all of that history.
+#[derive(Debug)]
+pub enum DrySpawns {
+    /// Against the run's own version: tolerated, and noted.
+    Tolerate { seen: HashSet<(Key, String)> },
+    /// Against another version: only the spawns in `allowed` (the ones the
+    /// run's own version is seen to make there) are tolerated; any other is
+    /// a divergence, and `refused` says one was met.
+    Strict {
+        allowed: HashSet<(Key, String)>,
+        refused: bool,
+    },
+}
+
+impl Default for DrySpawns {
+    fn default() -> Self {
+        DrySpawns::Tolerate {
+            seen: HashSet::new(),
+        }
+    }
+}
+
+/// A dry replay met a spawn of `key` (input hash `hash`) the journal lacks.
+fn unrecorded_in_dry(cx: &mut BodyCx, key: &Key, hash: &str) -> wasmtime::Result<()> {
+    // Nothing journaled is left: the spawn is new work past the history.
+    let Some(next) = cx.log.first_unconsumed() else {
+        return Ok(());
+    };
+    let spawn = (key.clone(), hash.to_string());
+    match &mut cx.dry_spawns {
+        DrySpawns::Tolerate { seen } => {
+            seen.insert(spawn);
+        }
+        DrySpawns::Strict { allowed, .. } if allowed.contains(&spawn) => {}
+        DrySpawns::Strict { refused, .. } => {
+            *refused = true;
+            return Err(Interrupt::DryDiverged(Divergence::unrecorded_spawn(key, &next)).trap());
+        }
+    }
+    Ok(())
 }
 
 async fn run_spawned(

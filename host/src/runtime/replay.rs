@@ -56,6 +56,22 @@ impl Divergence {
         }
     }
 
+    /// The body spawned `key`, which the journal does not hold, while
+    /// `first_left` and maybe more remain: the history never had that step
+    /// there, and a run moved to this code would run it only after all of
+    /// its history.
+    pub fn unrecorded_spawn(key: &Key, first_left: &Key) -> Divergence {
+        Divergence {
+            key: key.clone(),
+            expected: first_left.to_string(),
+            found: key.to_string(),
+            message: format!(
+                "the code spawns {key}, which the journal does not hold, before {first_left}, \
+                 which it does: the run never spawned that step there"
+            ),
+        }
+    }
+
     /// The body returned while `first_left` was never asked for.
     pub fn ended(first_left: &Key) -> Divergence {
         Divergence {

@@ -6,20 +6,21 @@
 //! by key and input hash — before it asks for anything the journal does not
 //! hold (or returns). Only a clean run moves; the rest finish where they are.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::engine::limits::LimitExceeded;
-use crate::journal::{NewEvent, RunRecord, StoreError, WriteOp, WriteOutcome};
+use crate::engine::bindings::types as wit;
+use crate::journal::{NewEvent, RunRecord, RunStatus, StoreError, WriteOp, WriteOutcome};
 
 use super::Runtime;
-use super::activation::short;
-use super::body::BodyState;
+use super::activation::{returned_error, short, trap_error};
+use super::body::{BodyCx, BodyState};
+use super::body_spawn::DrySpawns;
 use super::interrupt::Interrupt;
 use super::replay::{Divergence, ReplayLog};
-use super::step::trap_message;
 use super::versions::{LoadedVersion, VersionError};
 
 /// The result of replaying a run's journal against a version.
@@ -32,10 +33,15 @@ pub enum Check {
         entries: usize,
         /// The body returned during the replay (the run would complete).
         completed: bool,
+        /// The run failed, and the replay ends in that same failure.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        fails_as_recorded: bool,
     },
     /// The first place code and journal disagree.
     Divergent(Divergence),
-    /// The replay itself failed (the body trapped or hit a limit).
+    /// The body fails on this version where the run did not (returns an
+    /// error, traps, hits a limit, or cannot read a journaled value), or
+    /// the replay could not be made.
     Failed { message: String },
 }
 
@@ -48,10 +54,16 @@ impl Check {
     /// One line for people.
     pub fn describe(&self) -> String {
         match self {
-            Check::Clean { entries, completed } => format!(
+            Check::Clean {
+                entries,
+                completed,
+                fails_as_recorded,
+            } => format!(
                 "clean: all {entries} journal entries replay{}",
                 if *completed {
                     ", and the workflow completes"
+                } else if *fails_as_recorded {
+                    ", and the workflow fails as it did"
                 } else {
                     ""
                 }
@@ -60,7 +72,7 @@ impl Check {
                 "divergent at {}: expected {}, found {}",
                 d.key, d.expected, d.found
             ),
-            Check::Failed { message } => format!("the replay failed: {message}"),
+            Check::Failed { message } => format!("not clean: {message}"),
         }
     }
 }
@@ -114,18 +126,49 @@ impl Runtime {
                 message: format!("the version does not export workflow `{}`", run.workflow),
             };
         }
+        if version.sha == run.version {
+            return self.dry_pass(run, &version, DrySpawns::default()).await.0;
+        }
+        let strict = |allowed| DrySpawns::Strict {
+            allowed,
+            refused: false,
+        };
+        let (check, spawns) = self.dry_pass(run, &version, strict(HashSet::new())).await;
+        if !matches!(spawns, DrySpawns::Strict { refused: true, .. }) {
+            return check;
+        }
+        // A spawn missing from the journal may be one the run's own version
+        // had in flight when its process died. Then it is no new step: the
+        // own version, replayed, names the spawns it makes there.
+        let Ok(own) = self.versions.get(&*self.store, &run.version).await else {
+            return check;
+        };
+        let seen = match self.dry_pass(run, &own, DrySpawns::default()).await.1 {
+            DrySpawns::Tolerate { seen } if !seen.is_empty() => seen,
+            _ => return check,
+        };
+        self.dry_pass(run, &version, strict(seen)).await.0
+    }
+
+    /// One dry replay of `run` on `version`, taking unrecorded spawns as
+    /// `spawns` says; returns the check and what became of `spawns`.
+    async fn dry_pass(
+        self: &Arc<Self>,
+        run: &RunRecord,
+        version: &Arc<LoadedVersion>,
+        spawns: DrySpawns,
+    ) -> (Check, DrySpawns) {
         let entries = match self.store.journal(&run.id) {
             Ok(e) => e,
             Err(e) => {
-                return Check::Failed {
-                    message: e.to_string(),
-                };
+                let message = e.to_string();
+                return (Check::Failed { message }, spawns);
             }
         };
         let log = ReplayLog::new(entries);
         let total = log.remaining();
         let active = Arc::new(super::ActiveRun::default());
-        let state = BodyState::new(
+        let mut state = BodyState::new(
             self.clone(),
             run.clone(),
             version.clone(),
@@ -133,32 +176,10 @@ impl Runtime {
             active,
             true,
         );
-        let (state, result) = self.call_body(&version, run, state).await;
-        match result {
-            Ok(_) => match state.cx.log.first_unconsumed() {
-                Some(left) => Check::Divergent(Divergence::ended(&left)),
-                None => Check::Clean {
-                    entries: total,
-                    completed: true,
-                },
-            },
-            Err(trap) => match trap.downcast_ref::<Interrupt>() {
-                Some(Interrupt::DryFrontier) => Check::Clean {
-                    entries: total,
-                    completed: false,
-                },
-                Some(Interrupt::DryDiverged(d)) => Check::Divergent(d.clone()),
-                _ => Check::Failed {
-                    message: match trap.downcast_ref::<LimitExceeded>() {
-                        Some(l) => l.message.clone(),
-                        None => match &state.cx.panic {
-                            Some(p) => format!("the body panicked: {p}"),
-                            None => trap_message(&trap),
-                        },
-                    },
-                },
-            },
-        }
+        state.cx.dry_spawns = spawns;
+        let (mut state, result) = self.call_body(version, run, state).await;
+        let check = verdict(run, total, &mut state.cx, result);
+        (check, std::mem::take(&mut state.cx.dry_spawns))
     }
 
     /// At activation: if the run's workflow has a newer active version that
@@ -307,8 +328,66 @@ impl Runtime {
             .ok_or_else(|| UpgradeError::UnknownRun(run_id.to_string()))?;
         let version = match with {
             None => self.versions.get(&*self.store, &run.version).await?,
-            Some(bytes) => Arc::new(self.versions.load_bytes(bytes).await?),
+            Some(bytes) => Arc::new(self.versions.load_bytes(&*self.store, bytes).await?),
         };
         Ok(self.dry_check(&run, version).await)
+    }
+}
+
+/// What a dry replay's end says about the run: clean only if the body
+/// consumed every journaled entry, read every value it was handed, and
+/// stopped where the journal ends (or returned an output). A body that
+/// fails — returns an error, traps, hits a limit — is not clean, unless the
+/// run already failed just so.
+fn verdict(
+    run: &RunRecord,
+    total: usize,
+    cx: &mut BodyCx,
+    result: wasmtime::Result<Result<String, wit::WorkflowError>>,
+) -> Check {
+    // The first thing that went wrong is what a person needs to hear: the
+    // body may go on (or give up) for reasons of its own after it.
+    if let Some(m) = cx.unreadable.take() {
+        return Check::Failed {
+            message: format!("the code cannot read a value the journal holds: {m}"),
+        };
+    }
+    let error = match result {
+        Ok(Ok(_)) => {
+            return match cx.log.first_unconsumed() {
+                Some(left) => Check::Divergent(Divergence::ended(&left)),
+                None => Check::Clean {
+                    entries: total,
+                    completed: true,
+                    fails_as_recorded: false,
+                },
+            };
+        }
+        Ok(Err(e)) => returned_error(e),
+        Err(trap) => match trap.downcast_ref::<Interrupt>() {
+            Some(Interrupt::DryFrontier) => {
+                return Check::Clean {
+                    entries: total,
+                    completed: false,
+                    fails_as_recorded: false,
+                };
+            }
+            Some(Interrupt::DryDiverged(d)) => return Check::Divergent(d.clone()),
+            _ => trap_error(&trap, cx.panic.as_deref()),
+        },
+    };
+    let consumed_all = cx.log.first_unconsumed().is_none();
+    if consumed_all && run.status == RunStatus::Failed && run.error.as_ref() == Some(&error) {
+        return Check::Clean {
+            entries: total,
+            completed: false,
+            fails_as_recorded: true,
+        };
+    }
+    Check::Failed {
+        message: format!(
+            "the workflow fails on this version ({}): {}",
+            error.code, error.message
+        ),
     }
 }

@@ -195,16 +195,13 @@ impl Versions {
         let record = store
             .version(sha)?
             .ok_or_else(|| VersionError::Unknown(sha.to_string()))?;
-        let hash = self.engine.compat_hash().to_string();
-        let component = match store.compiled(sha, &hash)? {
-            Some(cwasm) => match self.engine.deserialize(&cwasm) {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cached artefact unusable, recompiling");
-                    self.compile_and_cache(store, &record).await?
-                }
-            },
-            None => self.compile_and_cache(store, &record).await?,
+        let component = match self.cached(store, sha)? {
+            Some(c) => c,
+            None => {
+                let c = self.engine.compile(&record.bytes)?;
+                self.cache(store, sha, &c).await?;
+                c
+            }
         };
         let manifest: Manifest = serde_json::from_str(&record.manifest)
             .map_err(|e| StoreError::Corrupt(format!("manifest of {sha}: {e}")))?;
@@ -216,22 +213,43 @@ impl Versions {
         Ok(loaded)
     }
 
-    async fn compile_and_cache(
+    /// The compiled artefact of `sha` this engine cached earlier, if any
+    /// (at a deploy, a load, or a `cairn replay --with` of the same bytes).
+    fn cached(
         &self,
         store: &dyn Storage,
-        record: &VersionRecord,
-    ) -> Result<wasmtime::component::Component, VersionError> {
-        let component = self.engine.compile(&record.bytes)?;
-        if let Ok(bytes) = self.engine.serialize(&component) {
+        sha: &str,
+    ) -> Result<Option<wasmtime::component::Component>, VersionError> {
+        let Some(cwasm) = store.compiled(sha, self.engine.compat_hash())? else {
+            return Ok(None);
+        };
+        match self.engine.deserialize(&cwasm) {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cached artefact unusable, recompiling");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Caches the compiled artefact of `sha`, keyed by this engine's
+    /// compatibility hash.
+    async fn cache(
+        &self,
+        store: &dyn Storage,
+        sha: &str,
+        component: &wasmtime::component::Component,
+    ) -> Result<(), VersionError> {
+        if let Ok(bytes) = self.engine.serialize(component) {
             store
                 .write(WriteOp::PutCompiled {
-                    sha: record.sha.clone(),
+                    sha: sha.to_string(),
                     engine_hash: self.engine.compat_hash().to_string(),
                     bytes,
                 })
                 .await?;
         }
-        Ok(component)
+        Ok(())
     }
 
     fn link(
@@ -265,21 +283,32 @@ impl Versions {
         })
     }
 
-    /// Compiles and links `bytes` and reads its manifest, without storing
-    /// anything: what `deploy` checks, and what `cairn replay --with` runs.
-    pub async fn load_bytes(&self, bytes: Vec<u8>) -> Result<LoadedVersion, VersionError> {
-        self.load_unstored(&bytes, &DeployOptions::default())
+    /// Compiles and links `bytes` and reads its manifest, storing only the
+    /// compiled artefact (by the sha256 of the bytes, as a deploy does, so
+    /// the next load of the same file does not compile again): what
+    /// `deploy` checks, and what `cairn replay --with` runs.
+    pub async fn load_bytes(
+        &self,
+        store: &dyn Storage,
+        bytes: Vec<u8>,
+    ) -> Result<LoadedVersion, VersionError> {
+        self.load_unstored(store, &bytes, &DeployOptions::default())
             .await
-            .map(|(v, _)| v)
     }
 
     async fn load_unstored(
         &self,
+        store: &dyn Storage,
         bytes: &[u8],
         opts: &DeployOptions,
-    ) -> Result<(LoadedVersion, wasmtime::component::Component), VersionError> {
+    ) -> Result<LoadedVersion, VersionError> {
         let sha = hex::encode(Sha256::digest(bytes));
-        let component = self.engine.compile(bytes)?;
+        let cached = self.cached(store, &sha)?;
+        let fresh = cached.is_none();
+        let component = match cached {
+            Some(c) => c,
+            None => self.engine.compile(bytes)?,
+        };
         // Link first: a component of another world fails here, with the
         // missing or mismatched export named.
         let record = VersionRecord {
@@ -303,7 +332,12 @@ impl Versions {
         if manifest.workflows.is_empty() {
             return Err(VersionError::NoWorkflows);
         }
-        Ok((self.link(&record, component.clone(), manifest)?, component))
+        let loaded = self.link(&record, component.clone(), manifest)?;
+        // Only a component found good is cached.
+        if fresh {
+            self.cache(store, &record.sha, &component).await?;
+        }
+        Ok(loaded)
     }
 
     /// Validates `bytes`, reads its manifest, stores it and makes it active.
@@ -313,7 +347,7 @@ impl Versions {
         bytes: Vec<u8>,
         opts: &DeployOptions,
     ) -> Result<DeployReport, VersionError> {
-        let (loaded, component) = self.load_unstored(&bytes, opts).await?;
+        let loaded = self.load_unstored(store, &bytes, opts).await?;
         let sha = loaded.sha.clone();
         let workflows: Vec<String> = loaded
             .manifest
@@ -337,15 +371,6 @@ impl Versions {
                 activate: true,
             })
             .await?;
-        if let Ok(cwasm) = self.engine.serialize(&component) {
-            store
-                .write(WriteOp::PutCompiled {
-                    sha: sha.clone(),
-                    engine_hash: self.engine.compat_hash().to_string(),
-                    bytes: cwasm,
-                })
-                .await?;
-        }
         let stored = store
             .version(&sha)?
             .ok_or_else(|| VersionError::Unknown(sha.clone()))?;
