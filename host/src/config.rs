@@ -21,6 +21,9 @@ pub struct Config {
     pub db: PathBuf,
     /// `full` (fsync per commit) or `relaxed` (WAL, synchronous = NORMAL).
     pub durability: Durability,
+    /// How long a command waits for another process's write lock on the
+    /// database before it gives up and says so.
+    pub db_lock_timeout_ms: u64,
     pub limits: Limits,
     pub runtime: RuntimeSettings,
     pub engine: EngineSettings,
@@ -38,6 +41,7 @@ impl Default for Config {
         Config {
             db: PathBuf::from("cairn.db"),
             durability: Durability::Full,
+            db_lock_timeout_ms: crate::journal::sqlite::DEFAULT_LOCK_TIMEOUT.as_millis() as u64,
             limits: Limits::default(),
             runtime: RuntimeSettings::default(),
             engine: EngineSettings::default(),

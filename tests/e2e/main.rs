@@ -12,6 +12,7 @@ mod cancel;
 mod compat;
 mod config;
 mod crash;
+mod database;
 mod determinism;
 mod examples;
 mod examples_parallel;

@@ -1,6 +1,6 @@
 //! Exit codes and how errors are shown.
 
-use cairn::journal::StoreError;
+use cairn::journal::{DatabaseProblem, StoreError};
 
 /// The exit code classes of SPEC §9.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,8 @@ impl From<ExitKind> for std::process::ExitCode {
 pub struct Exit {
     pub kind: ExitKind,
     pub message: String,
+    /// The `--json` error code, when more precise than the kind's.
+    pub code: Option<&'static str>,
 }
 
 impl Exit {
@@ -38,11 +40,17 @@ impl Exit {
         Exit {
             kind,
             message: message.into(),
+            code: None,
         }
     }
 
-    /// A storage error, classified.
+    /// A storage error, classified. A database that cannot be used
+    /// (missing directory, read-only, locked, full, damaged) is the
+    /// user's to fix, like bad input: exit 2, not "the run failed".
     pub fn from_store(e: StoreError) -> Exit {
+        if let StoreError::Database(p) = &e {
+            return Exit::database(p);
+        }
         let kind = match &e {
             StoreError::NotCairn { .. } | StoreError::TooNew { .. } => ExitKind::Usage,
             StoreError::NotFound(_) => ExitKind::NotFound,
@@ -51,14 +59,23 @@ impl Exit {
         Exit::new(kind, e.to_string())
     }
 
+    /// A database problem: exit 2 with its own code.
+    pub fn database(p: &DatabaseProblem) -> Exit {
+        Exit {
+            kind: ExitKind::Usage,
+            message: p.message.clone(),
+            code: Some(p.kind.code()),
+        }
+    }
+
     /// Prints the error (as JSON with `--json`) and returns the exit code.
     pub fn report(self, json: bool) -> std::process::ExitCode {
         if json {
-            let code = match self.kind {
+            let code = self.code.unwrap_or(match self.kind {
                 ExitKind::Usage => "bad-input",
                 ExitKind::NotFound => "not-found",
                 _ => "error",
-            };
+            });
             println!(
                 "{}",
                 serde_json::json!({"error": {"code": code, "message": self.message}})

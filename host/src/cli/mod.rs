@@ -3,6 +3,7 @@
 //! included), 1 the run failed, 2 bad usage or input, 3 not found.
 
 mod deploy;
+mod doctor;
 mod exit;
 mod format;
 mod human;
@@ -18,8 +19,8 @@ use clap::{Parser, Subcommand};
 
 use cairn::config::Config;
 use cairn::journal::Storage;
-use cairn::journal::sqlite::SqliteStore;
-use cairn::runtime::Runtime;
+use cairn::journal::sqlite::{OpenOptions, SqliteStore};
+use cairn::runtime::{Runtime, RuntimeError};
 
 pub use exit::{Exit, ExitKind};
 
@@ -91,6 +92,10 @@ enum Command {
     /// Build the bundled `order` example, run it on a temporary database
     /// and show what happened, step by step.
     Quickstart,
+    /// Examine the database without changing it: location, permissions,
+    /// schema version, the write lock and a full integrity check; exit 2
+    /// on any problem.
+    Doctor,
 }
 
 /// Everything a command needs from the global flags.
@@ -102,9 +107,17 @@ pub struct Env {
 impl Env {
     /// Opens the journal.
     pub fn store(&self) -> Result<Arc<dyn Storage>, Exit> {
-        let store =
-            SqliteStore::open(&self.config.db, self.config.durability).map_err(Exit::from_store)?;
+        let store = SqliteStore::open_with(&self.config.db, self.open_options())
+            .map_err(Exit::from_store)?;
         Ok(Arc::new(store))
+    }
+
+    /// How the configuration says to open the journal.
+    pub fn open_options(&self) -> OpenOptions {
+        OpenOptions {
+            durability: self.config.durability,
+            lock_timeout: std::time::Duration::from_millis(self.config.db_lock_timeout_ms),
+        }
     }
 
     /// Opens the journal and starts a runtime on it.
@@ -112,7 +125,10 @@ impl Env {
         let store = self.store()?;
         Runtime::start(store, self.config.clone())
             .await
-            .map_err(|e| Exit::new(ExitKind::Failure, e.to_string()))
+            .map_err(|e| match e {
+                RuntimeError::Store(s) => Exit::from_store(s),
+                other => Exit::new(ExitKind::Failure, other.to_string()),
+            })
     }
 }
 
@@ -167,5 +183,6 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Serve { listen } => run::serve(&env, listen).await,
         Command::Emit { event, data } => run::emit(&env, &event, data).await,
         Command::Quickstart => quickstart::quickstart(&env).await,
+        Command::Doctor => doctor::doctor(&env),
     }
 }

@@ -59,7 +59,10 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
                     v["wake_at"] = json!(w);
                 }
             }
-            Outcome::Lost { reason } => v["error"] = json!({"code": "lost", "message": reason}),
+            Outcome::Lost { reason, problem } => {
+                let code = problem.as_ref().map_or("lost", |p| p.kind.code());
+                v["error"] = json!({"code": code, "message": reason})
+            }
             Outcome::Cancelled => {}
         }
         print_json(&v);
@@ -98,7 +101,13 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
             Outcome::Diverged { message } => {
                 println!("run {run_id} ({workflow}) diverged: {message}")
             }
-            Outcome::Lost { reason } => {
+            Outcome::Lost {
+                problem: Some(p), ..
+            } => {
+                println!("run {run_id} ({workflow}) stopped where its journal ends: {p}");
+                println!("once that is fixed, `cairn resume {run_id}` continues it");
+            }
+            Outcome::Lost { reason, .. } => {
                 println!("run {run_id} ({workflow}) was left to another worker: {reason}")
             }
         }
@@ -110,6 +119,10 @@ fn exit_for(outcome: &Outcome) -> ExitKind {
     match outcome {
         Outcome::Completed { .. } | Outcome::Suspended { .. } => ExitKind::Success,
         Outcome::Failed { error } if error.code == "bad-input" => ExitKind::Usage,
+        // The database, not the run, failed: the user's to fix (SPEC §9's 2).
+        Outcome::Lost {
+            problem: Some(_), ..
+        } => ExitKind::Usage,
         _ => ExitKind::Failure,
     }
 }

@@ -9,8 +9,11 @@
 
 pub mod human;
 pub mod model;
+mod problem;
 pub mod schema;
 pub mod sqlite;
+pub mod sqlite_check;
+mod sqlite_error;
 mod sqlite_read;
 mod sqlite_write;
 mod writer;
@@ -22,6 +25,7 @@ use serde::Serialize;
 
 pub use human::*;
 pub use model::*;
+pub use problem::{DatabaseProblem, ProblemKind};
 
 /// How hard a commit tries to survive a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -74,10 +78,25 @@ pub enum StoreError {
     /// The transaction carrying the write could not commit.
     #[error("journal commit failed: {0}")]
     CommitFailed(String),
+    /// The database itself cannot be used (its location, permissions,
+    /// another process's lock, a full disk, damaged pages): the user has
+    /// to fix something, and the message says what.
+    #[error(transparent)]
+    Database(#[from] DatabaseProblem),
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// The database problem behind this error, if that is what it is.
+    pub fn problem(&self) -> Option<&DatabaseProblem> {
+        match self {
+            StoreError::Database(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// A write, described as data so any backend can apply it.

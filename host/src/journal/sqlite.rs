@@ -7,38 +7,77 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::sqlite_error::Place;
 use super::writer::Writer;
 use super::{
     CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, RunEvent, RunFilter,
     RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs, VersionRecord, VersionSummary,
-    WorkerRecord, WriteOp, schema, sqlite_read as read,
+    WorkerRecord, WriteOp, schema, sqlite_check, sqlite_read as read,
 };
 
-/// How long a connection waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection waits for another process's write lock by
+/// default (`db_lock_timeout_ms`). cairn's own transactions hold it for
+/// milliseconds; a lock held this long is someone else's, and saying so
+/// beats a command that seems to hang.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub durability: Durability,
+    /// How long to wait for another process's write lock before giving up
+    /// with [`super::ProblemKind::Locked`].
+    pub lock_timeout: Duration,
+}
+
+impl OpenOptions {
+    pub fn new(durability: Durability) -> OpenOptions {
+        OpenOptions {
+            durability,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+}
 
 /// A cairn journal in one SQLite file.
 pub struct SqliteStore {
-    path: String,
+    place: Place,
     durability: Durability,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `path`, checking that it
-    /// is cairn's and applying migrations.
+    /// Opens (creating if needed) the database at `path` with the default
+    /// lock timeout; see [`SqliteStore::open_with`].
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
-        let display = path.display().to_string();
-        let mut conn = raw_conn(path)?;
-        // Check before any pragma: WAL mode would rewrite a foreign file.
-        schema::check(&conn, &display)?;
-        configure(&conn, &display, durability)?;
-        schema::prepare(&mut conn, &display)?;
-        let writer = Writer::start(conn, durability);
+        Self::open_with(path, OpenOptions::new(durability))
+    }
+
+    /// Opens (creating if needed) the database at `path`: checks that it
+    /// is cairn's, writable and undamaged, then applies migrations. A
+    /// database that cannot be used is refused with a
+    /// [`StoreError::Database`] saying why and what to do.
+    pub fn open_with(path: &Path, options: OpenOptions) -> Result<SqliteStore, StoreError> {
+        let place = Place::new(path, options.lock_timeout);
+        let mut conn = raw_conn(&place)?;
+        // Check before any pragma: WAL mode would rewrite a foreign file,
+        // and nothing may be written into a damaged one.
+        schema::check(&conn, &place.display).map_err(|e| place.reclassify(e))?;
+        sqlite_check::at_open(&conn, &place)?;
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            let why = "SQLite could open it for reading only";
+            return Err(place
+                .location()
+                .unwrap_or_else(|| place.read_only(why))
+                .into());
+        }
+        configure(&conn, &place, options.durability)?;
+        schema::prepare(&mut conn, &place.display).map_err(|e| place.reclassify(e))?;
+        let writer = Writer::start(conn, options.durability, place.clone());
         Ok(SqliteStore {
-            path: display,
-            durability,
+            place,
+            durability: options.durability,
             writer,
             readers: Mutex::new(Vec::new()),
         })
@@ -46,7 +85,7 @@ impl SqliteStore {
 
     /// The file this store writes.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.place.display
     }
 
     fn read<T>(
@@ -56,35 +95,37 @@ impl SqliteStore {
         let pooled = self.readers.lock().expect("reader pool").pop();
         let conn = match pooled {
             Some(c) => c,
-            None => open_conn(Path::new(&self.path), &self.path, self.durability)?,
+            None => open_conn(&self.place, self.durability)?,
         };
-        let out = f(&conn);
+        let out = f(&conn).map_err(|e| self.place.reclassify(e));
         self.readers.lock().expect("reader pool").push(conn);
         out
     }
 }
 
-fn raw_conn(path: &Path) -> Result<Connection, StoreError> {
+fn raw_conn(place: &Place) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(
-        path,
+        &place.path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    )
+    .map_err(|e| place.classify(e))?;
+    conn.busy_timeout(place.lock_timeout)
+        .map_err(|e| place.classify(e))?;
     Ok(conn)
 }
 
-fn open_conn(path: &Path, display: &str, durability: Durability) -> Result<Connection, StoreError> {
-    let conn = raw_conn(path)?;
-    configure(&conn, display, durability)?;
+fn open_conn(place: &Place, durability: Durability) -> Result<Connection, StoreError> {
+    let conn = raw_conn(place)?;
+    configure(&conn, place, durability)?;
     Ok(conn)
 }
 
-fn configure(conn: &Connection, display: &str, durability: Durability) -> Result<(), StoreError> {
+fn configure(conn: &Connection, place: &Place, durability: Durability) -> Result<(), StoreError> {
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(|e| schema::not_cairn_or(e, display))?;
+        .map_err(|e| place.reclassify(schema::not_cairn_or(e, &place.display)))?;
     if !mode.eq_ignore_ascii_case("wal") {
         tracing::warn!(mode, "SQLite refused WAL mode");
     }
@@ -92,8 +133,11 @@ fn configure(conn: &Connection, display: &str, durability: Durability) -> Result
         Durability::Full => "FULL",
         Durability::Relaxed => "NORMAL",
     };
-    conn.pragma_update(None, "synchronous", sync)?;
-    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let pragmas = || -> rusqlite::Result<()> {
+        conn.pragma_update(None, "synchronous", sync)?;
+        conn.pragma_update(None, "foreign_keys", "OFF")
+    };
+    pragmas().map_err(|e| place.classify(e))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::sqlite_error::Place;
 use super::sqlite_write::apply;
 use super::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
 
@@ -43,13 +44,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the thread that owns `conn`.
-    pub fn start(conn: Connection, durability: super::Durability) -> Writer {
+    pub fn start(conn: Connection, durability: super::Durability, place: Place) -> Writer {
         let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
         std::thread::Builder::new()
             .name("cairn-journal-writer".into())
-            .spawn(move || run(conn, rx, c))
+            .spawn(move || run(conn, rx, c, place))
             .expect("spawn the journal writer thread");
         let wait_spin = match durability {
             super::Durability::Full => std::time::Duration::ZERO,
@@ -137,7 +138,7 @@ fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>, place: Place) {
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = next_job(&rx) {
         batch.push(first);
@@ -147,11 +148,11 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, &mut batch, &counters);
+        commit_batch(&mut conn, &mut batch, &counters, &place);
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters) {
+fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters, place: &Place) {
     let mut results: Vec<Result<WriteOutcome, StoreError>> = Vec::with_capacity(batch.len());
     let mut ops = 0u64;
     let committed = (|| -> Result<(), rusqlite::Error> {
@@ -177,7 +178,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters
                         }
                         Err(e) => {
                             sp.rollback()?;
-                            results.push(Err(e));
+                            results.push(Err(place.reclassify(e)));
                         }
                     }
                 }
@@ -194,9 +195,20 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters
             }
         }
         Err(e) => {
-            tracing::error!(error = %e, "journal commit failed");
+            // A database problem (locked, full, damaged) is told to every
+            // caller as what it is, and they say it; anything else is a
+            // failed commit, worth a line of its own.
+            let problem = place.classify(e);
+            match &problem {
+                StoreError::Database(p) => tracing::debug!(problem = %p, "journal commit failed"),
+                e => tracing::error!(error = %e, "journal commit failed"),
+            }
             for job in batch.drain(..) {
-                reply(job, Err(StoreError::CommitFailed(e.to_string())));
+                let e = match &problem {
+                    StoreError::Database(p) => StoreError::Database(p.clone()),
+                    other => StoreError::CommitFailed(other.to_string()),
+                };
+                reply(job, Err(e));
             }
         }
     }

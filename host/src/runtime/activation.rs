@@ -33,8 +33,13 @@ pub enum Outcome {
     Cancelled,
     /// The journal no longer matches the code (strict version).
     Diverged { message: String },
-    /// This worker lost the run (another owns it) or could not write.
-    Lost { reason: String },
+    /// This worker lost the run (another owns it) or could not write;
+    /// `problem` says when the database itself is the cause.
+    Lost {
+        reason: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<crate::journal::DatabaseProblem>,
+    },
 }
 
 impl Outcome {
@@ -100,6 +105,7 @@ impl Runtime {
             Err(e) => {
                 return Outcome::Lost {
                     reason: e.to_string(),
+                    problem: e.problem().cloned(),
                 };
             }
         };
@@ -150,7 +156,10 @@ impl Runtime {
             Err(trap) => {
                 if let Some(i) = trap.downcast_ref::<Interrupt>() {
                     match i {
-                        Interrupt::Cancelled | Interrupt::Fenced(_) | Interrupt::Store(_) => {
+                        Interrupt::Cancelled
+                        | Interrupt::Fenced(_)
+                        | Interrupt::Store(_)
+                        | Interrupt::Database(_) => {
                             return interrupted(i.clone());
                         }
                         _ => interrupted(i.clone()),
@@ -286,9 +295,17 @@ fn interrupted(i: Interrupt) -> Outcome {
         Interrupt::Suspend { status, wake_at } => Outcome::Suspended { status, wake_at },
         Interrupt::Cancelled => Outcome::Cancelled,
         Interrupt::Diverged(message) => Outcome::Diverged { message },
-        Interrupt::Fenced(reason) | Interrupt::Store(reason) => Outcome::Lost { reason },
+        Interrupt::Fenced(reason) | Interrupt::Store(reason) => Outcome::Lost {
+            reason,
+            problem: None,
+        },
+        Interrupt::Database(p) => Outcome::Lost {
+            reason: p.message.clone(),
+            problem: Some(p),
+        },
         Interrupt::DryFrontier | Interrupt::DryDiverged(_) => Outcome::Lost {
             reason: "a dry replay ended a live activation".into(),
+            problem: None,
         },
     }
 }

@@ -27,6 +27,10 @@ pub enum Interrupt {
     /// The journal could not be written.
     #[error("journal write failed: {0}")]
     Store(String),
+    /// The database cannot be used (read-only, locked, full, damaged):
+    /// the run stays where its journal ends until someone fixes that.
+    #[error("{0}")]
+    Database(crate::journal::DatabaseProblem),
     /// A dry replay (the side-effect-free check before a move) reached the
     /// end of the journal with everything matched.
     #[error("the dry replay reached the end of the journal")]
@@ -48,6 +52,7 @@ impl Interrupt {
     pub fn from_store(e: crate::journal::StoreError) -> Interrupt {
         match e {
             crate::journal::StoreError::LeaseLost { .. } => Interrupt::Fenced(e.to_string()),
+            crate::journal::StoreError::Database(p) => Interrupt::Database(p),
             other => Interrupt::Store(other.to_string()),
         }
     }

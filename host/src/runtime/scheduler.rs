@@ -172,6 +172,9 @@ impl Runtime {
                 Some(done) = set.join_next(), if !set.is_empty() => {
                     if let Ok((id, outcome)) = done {
                         running.remove(&id);
+                        if let Outcome::Lost { problem: Some(p), .. } = &outcome {
+                            tracing::warn!(run = %id, "activation stopped: {p}");
+                        }
                         tracing::debug!(run = %id, ?outcome, "activation ended");
                     }
                 }
