@@ -1,4 +1,5 @@
-//! The component's exports: `describe`, `run` and `run-step`.
+//! The component's exports: `describe`, `describe-ext`, `run` and
+//! `run-step`.
 //!
 //! The SDK implements wit-bindgen's `Guest` trait once, here, and exports
 //! it from the SDK's own code, so a workflow crate needs no export line:
@@ -40,6 +41,11 @@ impl Guest for Component {
                 })
                 .collect(),
         }
+    }
+
+    fn describe_ext() -> String {
+        install_panic_hook();
+        crate::registry::manifest_ext()
     }
 
     fn run(workflow: String, input: String) -> Result<String, types::WorkflowError> {

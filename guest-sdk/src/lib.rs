@@ -80,9 +80,11 @@
 //! }
 //! ```
 //!
-//! (`#[data]` stands for `#[derive(Serialize, Deserialize)]` plus
-//! `#[serde(crate = "cairn_sdk::serde")]`, which serde's derives need in a
-//! crate without its own `serde` dependency. A crate that lists `serde`
+//! (`#[data]` stands for `#[derive(Serialize, Deserialize, JsonSchema)]`
+//! plus `#[serde(crate = "cairn_sdk::serde")]`, which serde's derives need
+//! in a crate without its own `serde` dependency, and the same for
+//! schemars. The JSON Schema lets the host refuse a run whose input does
+//! not fit before the run exists; `#[data(no_schema)]` leaves it out. A crate that lists `serde`
 //! among its dependencies may use serde's derives directly instead.)
 #![warn(missing_docs)]
 
@@ -172,6 +174,18 @@ pub use cairn_sdk_macros::step;
 /// |---|---|
 /// | `triggers = [event("user.signed_up"), webhook("stripe", event = "payment_intent.succeeded")]` | what else starts it ([`Trigger`]) |
 /// | `name = "onboarding"` | the workflow's name, instead of the function's |
+/// | `session = "required"` / `"optional"` | whether runs need a session id; by default required when the body calls `.session()` |
+///
+/// When the input type implements [`schemars::JsonSchema`] (every
+/// [`#[data]`](data) type does, and std types and `Value`), the component
+/// reports its JSON Schema, and the host refuses a run whose input does
+/// not fit before the run is created, naming the path in the input and
+/// what was expected there. A workflow whose runs need a session (the
+/// body calls `ctx.session()`) is refused at start without one. The
+/// detection reads the body's tokens: a `.session()` call in a helper
+/// function is not seen (say `session = "required"`), and one the body
+/// makes only when `ctx.run_info().session_id` is set is (say
+/// `session = "optional"`).
 ///
 /// ```no_run
 /// use cairn_sdk::prelude::*;
@@ -204,12 +218,17 @@ pub use cairn_sdk_macros::workflow;
 ///
 /// ```text
 /// #[derive(::cairn_sdk::serde::Serialize, ::cairn_sdk::serde::Deserialize)]
+/// #[derive(::cairn_sdk::schemars::JsonSchema)]
 /// #[serde(crate = "::cairn_sdk::serde")]
+/// #[schemars(crate = "::cairn_sdk::schemars")]
 /// ```
 ///
 /// on the item, which is otherwise left as written: other derives and
 /// `#[serde(...)]` options (container, field and variant ones) work as
-/// usual. It takes no options of its own. Put it above the item's
+/// usual, and the JSON Schema follows them. Its one option, `no_schema`
+/// (`#[data(no_schema)]`), leaves the `JsonSchema` derive out, for a type
+/// with a field whose type has no schema; a workflow taking such a type
+/// as input has its input checked only when the body decodes it. Put it above the item's
 /// `#[serde(...)]` attributes: one written before it cannot see the derive
 /// yet (rustc reports ``cannot find attribute `serde` ``).
 ///
@@ -295,6 +314,14 @@ pub use workflow::{Trigger, Workflow};
 /// ```
 pub use serde;
 
+/// The schemars crate, re-exported for `#[data]`, which derives
+/// [`schemars::JsonSchema`] so the host can check a workflow's input before
+/// a run starts. A type whose serde representation schemars cannot see
+/// (a hand-written `Deserialize`, `deserialize_with`) can say what it
+/// accepts with `#[schemars(...)]` attributes, or implement `JsonSchema`
+/// itself.
+pub use schemars;
+
 /// The serde_json crate, re-exported so workflow crates need not depend on it.
 ///
 /// ```no_run
@@ -336,6 +363,6 @@ pub mod prelude {
 pub mod __private {
     pub use crate::registry::{StepEntry, WorkflowEntry};
     pub use crate::step::StepReturn;
-    pub use crate::workflow::WorkflowReturn;
+    pub use crate::workflow::{SchemaFallback, SchemaOf, SchemaProbe, WorkflowReturn};
     pub use inventory;
 }

@@ -37,6 +37,8 @@ impl StepEntry {
 pub struct WorkflowEntry {
     pub(crate) name: &'static str,
     pub(crate) triggers: fn() -> Vec<Trigger>,
+    pub(crate) input_schema: fn() -> Option<serde_json::Value>,
+    pub(crate) needs_session: fn() -> bool,
     pub(crate) run: fn(&str) -> Result<String, types::WorkflowError>,
 }
 
@@ -46,6 +48,8 @@ impl WorkflowEntry {
         WorkflowEntry {
             name: W::NAME,
             triggers: W::triggers,
+            input_schema: W::input_schema,
+            needs_session: W::needs_session,
             run: run_workflow::<W>,
         }
     }
@@ -66,6 +70,25 @@ pub(crate) fn workflows() -> Vec<&'static WorkflowEntry> {
     let mut all: Vec<_> = inventory::iter::<WorkflowEntry>.into_iter().collect();
     all.sort_by_key(|e| e.name);
     all
+}
+
+/// The manifest extension `describe-ext` returns: version 1 of the
+/// document `wit/workflow.wit` describes.
+pub(crate) fn manifest_ext() -> String {
+    let workflows: Vec<serde_json::Value> = workflows()
+        .into_iter()
+        .map(|w| {
+            let mut decl = serde_json::json!({ "name": w.name });
+            if let Some(schema) = (w.input_schema)() {
+                decl["input_schema"] = schema;
+            }
+            if (w.needs_session)() {
+                decl["session"] = "required".into();
+            }
+            decl
+        })
+        .collect();
+    serde_json::json!({ "version": 1, "workflows": workflows }).to_string()
 }
 
 pub(crate) fn find_step(name: &str) -> Option<&'static StepEntry> {

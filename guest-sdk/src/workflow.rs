@@ -50,6 +50,73 @@ pub trait Workflow: Copy + 'static {
         Vec::new()
     }
 
+    /// The JSON Schema of [`Workflow::Input`], which the host checks a
+    /// run's input against before the run is created. `#[workflow]`
+    /// fills it in when the input type implements
+    /// [`schemars::JsonSchema`](crate::schemars::JsonSchema) (as `#[data]`
+    /// types, std types and `Value` do); `None` checks nothing before the
+    /// body decodes its input.
+    ///
+    /// ```
+    /// use cairn_sdk::prelude::*;
+    ///
+    /// #[data]
+    /// struct Order {
+    ///     id: String,
+    ///     #[serde(default)]
+    ///     note: Option<String>,
+    /// }
+    ///
+    /// #[workflow]
+    /// fn order(_ctx: &Ctx, order: Order) -> Result<(), WorkflowError> {
+    ///     Ok(())
+    /// }
+    /// let schema = order::input_schema().unwrap();
+    /// assert_eq!(schema["required"], json!(["id"]));
+    /// assert_eq!(schema["properties"]["id"]["type"], "string");
+    ///
+    /// // serde's derives alone: no schema, and still a workflow.
+    /// #[derive(cairn_sdk::serde::Deserialize)]
+    /// #[serde(crate = "cairn_sdk::serde")]
+    /// struct Raw {
+    ///     x: u8,
+    /// }
+    /// #[workflow]
+    /// fn raw(_ctx: &Ctx, raw: Raw) -> Result<u8, WorkflowError> {
+    ///     Ok(raw.x)
+    /// }
+    /// assert!(raw::input_schema().is_none());
+    /// ```
+    fn input_schema() -> Option<serde_json::Value> {
+        None
+    }
+
+    /// True when runs need a session id: the host refuses to start one
+    /// without. `#[workflow]` sets it when the body calls `.session()`, or
+    /// as its `session = "required"` option says.
+    ///
+    /// ```
+    /// use cairn_sdk::prelude::*;
+    ///
+    /// #[workflow]
+    /// fn visits(ctx: &Ctx) -> Result<u64, WorkflowError> {
+    ///     Ok(ctx.session().get("visits")?.unwrap_or(0))
+    /// }
+    /// assert!(visits::needs_session());
+    ///
+    /// #[workflow(session = "optional")]
+    /// fn maybe(ctx: &Ctx) -> Result<(), WorkflowError> {
+    ///     if ctx.run_info().session_id.is_some() {
+    ///         ctx.session().set("seen", &true)?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// assert!(!maybe::needs_session());
+    /// ```
+    fn needs_session() -> bool {
+        false
+    }
+
     /// Runs the body: the `#[workflow]` function. The SDK calls it from the
     /// component's `run` export with the [`Ctx`] of the run.
     ///
@@ -115,5 +182,49 @@ impl<T> WorkflowReturn for Result<T, WorkflowError> {
     type Output = T;
     fn into_result(self) -> Result<T, WorkflowError> {
         self
+    }
+}
+
+/// Not public API: lets `#[workflow]` ask for the schema of an input type
+/// that may or may not implement `JsonSchema`, without a bound (a crate
+/// deriving serde's traits by hand still compiles; its workflow simply has
+/// no schema). `(&&SchemaProbe::<T>::NEW).schema()` picks [`SchemaOf`]
+/// when `T: JsonSchema` (the method on `&SchemaProbe` is found first, one
+/// reference deeper), else [`SchemaFallback`].
+#[doc(hidden)]
+pub struct SchemaProbe<T: ?Sized>(core::marker::PhantomData<T>);
+
+impl<T: ?Sized> SchemaProbe<T> {
+    /// The probe.
+    pub const NEW: Self = SchemaProbe(core::marker::PhantomData);
+}
+
+/// Not public API: see [`SchemaProbe`].
+#[doc(hidden)]
+pub trait SchemaOf {
+    /// The schema of the probed type.
+    fn schema(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: ?Sized + schemars::JsonSchema> SchemaOf for &SchemaProbe<T> {
+    fn schema(&self) -> Option<serde_json::Value> {
+        Some(
+            schemars::SchemaGenerator::default()
+                .into_root_schema_for::<T>()
+                .to_value(),
+        )
+    }
+}
+
+/// Not public API: see [`SchemaProbe`].
+#[doc(hidden)]
+pub trait SchemaFallback {
+    /// No schema: the type does not implement `JsonSchema`.
+    fn schema(&self) -> Option<serde_json::Value>;
+}
+
+impl<T: ?Sized> SchemaFallback for SchemaProbe<T> {
+    fn schema(&self) -> Option<serde_json::Value> {
+        None
     }
 }

@@ -63,20 +63,35 @@ fn run_refuses_unknown_workflows_and_malformed_input() {
     assert!(out.stderr.contains("unknown workflow `nope`"), "{out:?}");
     let out = c.run(&["run", "order", "--input", "{oops"]).code(2);
     assert!(out.stderr.contains("not valid JSON"), "{out:?}");
-    // Neither created a run.
-    assert_eq!(c.json(&["runs"])["runs"].as_array().unwrap().len(), 0);
-    // JSON that does not match the workflow's input type fails the run with
-    // a message naming what was expected.
+    // JSON that does not fit the workflow's input type is refused too,
+    // naming where and what was expected (issue 9, item 10).
     let out = c
-        .run(&["run", "order", "--input", r#"{"order_id": 5}"#, "--json"])
+        .run(&["run", "order", "--input", r#"{"order_id": 5}"#])
         .code(2);
-    let v = out.json();
-    assert_eq!(v["status"], "failed");
-    assert_eq!(v["error"]["code"], "bad-input", "{v:#}");
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("order"),
-        "{v:#}"
+        out.stderr.contains("does not fit workflow `order`"),
+        "{out:?}"
     );
+    assert!(
+        out.stderr
+            .contains("at /order_id: 5 is not of type \"string\""),
+        "{out:?}"
+    );
+    assert!(
+        out.stderr.contains("\"amount\" is a required property"),
+        "{out:?}"
+    );
+    let out = c.run(&["run", "order", "--json"]).code(2).json();
+    assert_eq!(out["error"]["code"], "bad-input", "{out:#}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("null is not of type \"object\""),
+        "no input at all: {out:#}"
+    );
+    // None of them created a run.
+    assert_eq!(c.json(&["runs"])["runs"].as_array().unwrap().len(), 0);
 }
 
 #[test]

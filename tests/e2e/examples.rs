@@ -76,9 +76,17 @@ fn counter_counts_visits_across_runs_of_one_session() {
     assert_eq!(other["output"]["visits"], 1);
     let show = c.show(other["run_id"].as_str().unwrap());
     assert_eq!(show["session_state"]["visits"], 1);
-    // Without a session the workflow refuses with a typed error.
-    let out = c.run(&["run", "counter", "--json"]).code(1).json();
-    assert_eq!(out["error"]["code"], "no-session", "{out:#}");
+    // The body uses session state, so a run without a session is refused
+    // before it exists (issue 9, item 6).
+    let runs = c.json(&["runs"])["runs"].as_array().unwrap().len();
+    let out = c.run(&["run", "counter"]).code(2);
+    assert!(
+        out.stderr.contains("uses session state") && out.stderr.contains("--session"),
+        "{out:?}"
+    );
+    let out = c.run(&["run", "counter", "--json"]).code(2).json();
+    assert_eq!(out["error"]["code"], "bad-input", "{out:#}");
+    assert_eq!(c.json(&["runs"])["runs"].as_array().unwrap().len(), runs);
 }
 
 #[test]
@@ -86,14 +94,20 @@ fn runs_lists_and_filters() {
     let c = Cairn::new();
     c.deploy("counter", &[]);
     c.json(&["run", "counter", "--session", "a"]);
-    c.run(&["run", "counter", "--json"]).code(1);
+    // A run that fails: `order` charging a host that is not allow-listed.
+    c.deploy("order", &[]);
+    let input =
+        json!({"order_id": "A-9", "amount": 5.0, "payment_url": "http://127.0.0.1:9/"}).to_string();
+    c.run(&["run", "order", "--input", &input, "--json"]);
     let all = c.json(&["runs"]);
     assert_eq!(all["runs"].as_array().unwrap().len(), 2);
     let failed = c.json(&["runs", "--status", "failed"]);
-    assert_eq!(failed["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(failed["runs"].as_array().unwrap().len(), 1, "{all:#}");
     assert_eq!(failed["runs"][0]["status"], "failed");
-    let versions = c.json(&["versions"]);
-    assert_eq!(versions["versions"][0]["runs"], 2);
+    let counter = c.json(&["runs", "--workflow", "counter"]);
+    assert_eq!(counter["runs"].as_array().unwrap().len(), 1);
+    let versions = c.json(&["versions", "counter"]);
+    assert_eq!(versions["versions"][0]["runs"], 1, "{versions:#}");
     assert_eq!(versions["versions"][0]["active_for"][0], "counter");
 }
 

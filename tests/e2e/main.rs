@@ -25,6 +25,7 @@ mod parallel;
 mod replay;
 mod retries;
 mod signals;
+mod start_checks;
 mod versions;
 mod versions_check;
 mod versions_moves;

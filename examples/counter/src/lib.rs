@@ -2,8 +2,9 @@
 //!
 //! Input: `{"name": "x"}` or nothing (`null`). Reads `visits` from the
 //! session, adds one, writes it back and returns `{"visits": n}` (plus
-//! `"name"` when given). Started without `--session`, it fails with a
-//! `WorkflowError` whose code is `no-session`.
+//! `"name"` when given). Its body calls `ctx.session()`, so the component
+//! says its runs need a session, and `cairn run counter` without
+//! `--session` is refused before a run is created.
 
 use cairn_sdk::prelude::*;
 
@@ -19,8 +20,9 @@ struct CounterInput {
 #[workflow]
 fn counter(ctx: &Ctx, input: Option<CounterInput>) -> Result<Value, WorkflowError> {
     let name = input.and_then(|i| i.name);
-    // `?` on a StateError::NoSession gives a WorkflowError with code
-    // "no-session" and a message saying to start the run with --session.
+    // Runs always have a session here (the host refuses to start one
+    // without); `?` would turn a StateError::NoSession into a
+    // WorkflowError with code "no-session".
     let visits: u64 = ctx.session().get("visits")?.unwrap_or(0) + 1;
     ctx.session().set("visits", &visits)?;
     let mut out = json!({ "visits": visits });

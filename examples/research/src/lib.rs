@@ -54,8 +54,10 @@ fn fetch_page(url: String) -> Result<String, StepError> {
     Ok(text.chars().take(MAX_PAGE_CHARS).collect())
 }
 
-/// Summarise, review, revise; keep the accepted summary.
-#[workflow]
+/// Summarise, review, revise; keep the accepted summary. It uses the
+/// session when there is one (`session = "optional"`: its `.session()`
+/// call alone would make runs require one).
+#[workflow(session = "optional")]
 fn research(ctx: &Ctx, input: ResearchInput) -> Result<Value, WorkflowError> {
     let page = ctx.step(fetch_page, input.url.clone())?;
     let mut request = LlmRequest::new(&input.model)

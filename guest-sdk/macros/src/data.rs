@@ -8,10 +8,14 @@
 //! becomes
 //! ```text
 //! #[derive(::cairn_sdk::serde::Serialize, ::cairn_sdk::serde::Deserialize)]
+//! #[derive(::cairn_sdk::schemars::JsonSchema)]
 //! #[serde(crate = "::cairn_sdk::serde")]
+//! #[schemars(crate = "::cairn_sdk::schemars")]
 //! #[derive(Debug)]
 //! struct Order { id: String }
 //! ```
+//! (`#[data(no_schema)]` leaves out the `JsonSchema` derive, for a type
+//! with a field whose type has no schema.)
 //! The item is otherwise passed through untouched, other attributes and
 //! derives included.
 
@@ -21,12 +25,17 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Item, Meta};
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    if !attr.is_empty() {
-        return Err(syn::Error::new(
-            attr.span(),
-            "#[data] takes no options; put serde options in #[serde(...)] below it",
-        ));
-    }
+    let schema = match attr.to_string().as_str() {
+        "" => true,
+        "no_schema" => false,
+        _ => {
+            return Err(syn::Error::new(
+                attr.span(),
+                "#[data] takes no options but `no_schema`; put serde options in #[serde(...)] \
+                 below it",
+            ));
+        }
+    };
     let parsed: Item = syn::parse2(item.clone())?;
     let attrs = match &parsed {
         Item::Struct(s) => &s.attrs,
@@ -39,15 +48,24 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
     check_attrs(attrs)?;
+    // The schema follows the item's `#[serde(...)]` attributes (renames,
+    // defaults, tagging), so it accepts what the derived `Deserialize` does.
+    let schema = schema.then(|| {
+        quote! {
+            #[derive(::cairn_sdk::schemars::JsonSchema)]
+            #[schemars(crate = "::cairn_sdk::schemars")]
+        }
+    });
     Ok(quote! {
         #[derive(::cairn_sdk::serde::Serialize, ::cairn_sdk::serde::Deserialize)]
+        #schema
         #[serde(crate = "::cairn_sdk::serde")]
         #item
     })
 }
 
-/// Rejects what would clash with the expansion: serde's derives written
-/// again, or a `#[serde(crate = ...)]` of the user's own.
+/// Rejects what would clash with the expansion: serde's (or schemars')
+/// derives written again, or a `#[serde(crate = ...)]` of the user's own.
 fn check_attrs(attrs: &[Attribute]) -> syn::Result<()> {
     for attr in attrs {
         let Meta::List(list) = &attr.meta else {
@@ -59,7 +77,7 @@ fn check_attrs(attrs: &[Attribute]) -> syn::Result<()> {
             )?;
             for path in paths {
                 let last = path.segments.last().map(|s| s.ident.to_string());
-                if let Some(name @ ("Serialize" | "Deserialize")) = last.as_deref() {
+                if let Some(name @ ("Serialize" | "Deserialize" | "JsonSchema")) = last.as_deref() {
                     return Err(syn::Error::new_spanned(
                         &path,
                         format!("#[data] already derives {name}; remove it from #[derive(...)]"),

@@ -6,17 +6,21 @@
 //! ```
 //! becomes a unit struct `onboard` implementing `cairn_sdk::Workflow` with
 //! `Input = String`, whose `call` holds the original function, and an
-//! `inventory` submission of `WorkflowEntry::of::<onboard>()`.
+//! `inventory` submission of `WorkflowEntry::of::<onboard>()`. The impl
+//! also says whether runs need a session (`session = ...`, or a
+//! `.session()` call in the body) and gives the input's JSON Schema when
+//! the input type has one.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Delimiter, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, ExprArray, ExprAssign, ExprCall, ItemFn, LitStr};
 
 use crate::options::{self, Opt};
 use crate::signature;
 
-const KNOWN: &[&str] = &["triggers", "name"];
+const KNOWN: &[&str] = &["triggers", "name", "session"];
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let f: ItemFn = syn::parse2(item)?;
@@ -32,10 +36,14 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
     let mut name = f.sig.ident.to_string();
     let mut triggers = Vec::new();
+    // Unless the attribute says, a body that calls `.session()` needs a
+    // session (see `calls_session`).
+    let mut needs_session = calls_session(f.block.to_token_stream());
     for opt in &opts {
         match opt.key.to_string().as_str() {
             "name" => name = options::name(opt)?,
             "triggers" => triggers = parse_triggers(opt)?,
+            "session" => needs_session = parse_session(opt)?,
             _ => unreachable!("options::parse refuses unknown keys"),
         }
     }
@@ -67,6 +75,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
                 ::std::vec![#(#triggers),*]
             }
 
+            fn input_schema() -> ::core::option::Option<::cairn_sdk::serde_json::Value> {
+                #[allow(unused_imports)]
+                use ::cairn_sdk::__private::{SchemaFallback as _, SchemaOf as _};
+                (&&::cairn_sdk::__private::SchemaProbe::<Self::Input>::NEW).schema()
+            }
+
+            fn needs_session() -> bool {
+                #needs_session
+            }
+
             fn call(
                 ctx: &::cairn_sdk::Ctx,
                 input: Self::Input,
@@ -82,6 +100,38 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             ::cairn_sdk::__private::WorkflowEntry::of::<#ident>()
         }
     })
+}
+
+/// True when `tokens` hold a call `.session()`: the body uses session
+/// state, so a run without a session would fail at its first session call.
+/// Looking at tokens misses a call made in a helper function the body
+/// calls, and flags one the body makes only when a session is there;
+/// `session = "required"` / `"optional"` settles both.
+fn calls_session(tokens: TokenStream) -> bool {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    tokens.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Group(g) => calls_session(g.stream()),
+        TokenTree::Ident(id) if id == "session" => {
+            let dot = i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+            let call = matches!(tokens.get(i + 1), Some(TokenTree::Group(g))
+                if g.delimiter() == Delimiter::Parenthesis && g.stream().is_empty());
+            dot && call
+        }
+        _ => false,
+    })
+}
+
+/// `session = "required"` or `session = "optional"`.
+fn parse_session(opt: &Opt) -> syn::Result<bool> {
+    let s = options::string(opt)?;
+    match s.value().as_str() {
+        "required" => Ok(true),
+        "optional" => Ok(false),
+        _ => Err(syn::Error::new(
+            s.span(),
+            "`session` takes \"required\" (runs need a session id) or \"optional\"",
+        )),
+    }
 }
 
 const TRIGGER_HINT: &str = "expected `event(\"NAME\")` or `webhook(\"SOURCE\", event = \"TYPE\")`";

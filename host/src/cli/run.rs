@@ -30,17 +30,24 @@ pub async fn run(env: &Env, a: RunArgs) -> Result<ExitKind, Exit> {
         Ok(r) => r,
         Err(e) => {
             rt.stop().await;
-            return Err(match e {
-                StartError::UnknownWorkflow(_) => Exit::new(ExitKind::NotFound, e.to_string()),
-                StartError::BadInput(_) => Exit::new(ExitKind::Usage, e.to_string()),
-                StartError::Store(s) => Exit::from_store(s),
-                StartError::Version(v) => Exit::new(ExitKind::Failure, v.to_string()),
-            });
+            return Err(start_exit(e));
         }
     };
     let outcome = rt.drive(run.clone(), a.wait).await;
     rt.stop().await;
     Ok(report(env, &run.id, &run.workflow, &outcome))
+}
+
+/// The exit of a refused start.
+fn start_exit(e: StartError) -> Exit {
+    match e {
+        StartError::UnknownWorkflow(_) => Exit::new(ExitKind::NotFound, e.to_string()),
+        StartError::BadInput(_) | StartError::Refused(_) => {
+            Exit::new(ExitKind::Usage, e.to_string())
+        }
+        StartError::Store(s) => Exit::from_store(s),
+        StartError::Version(v) => Exit::new(ExitKind::Failure, v.to_string()),
+    }
 }
 
 /// Prints how a run ended and picks the exit code.
@@ -264,7 +271,7 @@ pub async fn emit(env: &Env, event: &str, data: Option<String>) -> Result<ExitKi
         Ok(ids) => ids,
         Err(e) => {
             rt.stop().await;
-            return Err(Exit::new(ExitKind::Failure, e.to_string()));
+            return Err(start_exit(e));
         }
     };
     let mut outcomes = Vec::new();

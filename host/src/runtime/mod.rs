@@ -13,11 +13,13 @@ mod body_step;
 pub mod human;
 pub mod interrupt;
 pub mod lease;
+pub mod manifest_ext;
 pub mod metrics;
 pub mod ownership;
 pub mod replay;
 pub mod respond;
 pub mod scheduler;
+pub mod start;
 pub mod step;
 pub mod step_llm;
 pub mod triggers;
@@ -123,6 +125,9 @@ pub enum StartError {
     UnknownWorkflow(String),
     #[error("the input is not valid JSON: {0}")]
     BadInput(String),
+    /// The input or the options do not fit the workflow (see `start.rs`).
+    #[error(transparent)]
+    Refused(#[from] start::StartRefusal),
     #[error(transparent)]
     Version(#[from] VersionError),
     #[error(transparent)]
@@ -151,6 +156,8 @@ pub struct Runtime {
     /// The lease epoch of each claim in progress, taken before the claim
     /// was written: the activation it starts inherits it.
     claims: Mutex<HashMap<String, u64>>,
+    /// Input schemas and session needs, per version started.
+    start_checks: start::StartChecks,
 }
 
 impl Runtime {
@@ -187,6 +194,7 @@ impl Runtime {
             step_slots,
             lease,
             claims: Mutex::new(HashMap::new()),
+            start_checks: start::StartChecks::default(),
         });
         tokio::spawn(heartbeat(Arc::downgrade(&rt)));
         Ok(rt)
@@ -237,6 +245,11 @@ impl Runtime {
         options: StartOptions,
     ) -> Result<(RunRecord, bool), StartError> {
         let new = self.new_run(workflow, input, options)?;
+        self.create(new).await
+    }
+
+    /// Writes a run `new_run` made and checked.
+    pub async fn create(&self, new: NewRun) -> Result<(RunRecord, bool), StartError> {
         if new.owner.is_some() {
             self.note_claim(&new.id);
         }
@@ -252,19 +265,32 @@ impl Runtime {
         Ok((run, existing))
     }
 
-    /// A run to create, on the active version of `workflow`.
+    /// A run to create, on the active version of `workflow`, once the
+    /// checks every start shares (`start.rs`) pass.
     pub fn new_run(
         &self,
         workflow: &str,
         input: &str,
         options: StartOptions,
     ) -> Result<NewRun, StartError> {
-        serde_json::from_str::<serde_json::Value>(input)
+        let limit = self.config.limits.max_value_bytes;
+        if input.len() as u64 > limit {
+            let size = input.len();
+            return Err(start::StartRefusal::TooLarge { size, limit }.into());
+        }
+        let value = serde_json::from_str::<serde_json::Value>(input)
             .map_err(|e| StartError::BadInput(e.to_string()))?;
         let version = self
             .store
             .active_version(workflow)?
             .ok_or_else(|| StartError::UnknownWorkflow(workflow.to_string()))?;
+        let session = options.session_id.as_deref();
+        self.start_checks
+            .check(&*self.store, &version, workflow, &value, session)
+            .map_err(|e| match e {
+                start::CheckError::Refused(r) => StartError::Refused(r),
+                start::CheckError::Store(s) => StartError::Store(s),
+            })?;
         Ok(NewRun {
             id: uuid::Uuid::now_v7().to_string(),
             workflow: workflow.to_string(),

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::engine::bindings::Workflow;
 use crate::engine::bindings::context::{
     self, Answer, LlmError, LlmRequest, LlmResponse, LogLevel, Prompt, RunInfo, Scope,
     SpawnOptions, StateError, StepFailure, WaitError,
@@ -176,7 +177,9 @@ pub fn level_name(level: LogLevel) -> &'static str {
     }
 }
 
-/// Calls `describe()` on a fresh instance.
+/// Calls `describe()` on a fresh instance and, when the component has it
+/// (built against 0.1.1 or later), `describe-ext()`, whose document is
+/// merged into the manifest.
 pub async fn describe(engine: &CairnEngine, version: &LoadedVersion) -> Result<Manifest, String> {
     let mut store = engine.store(StepState::new(
         &[],
@@ -186,15 +189,32 @@ pub async fn describe(engine: &CairnEngine, version: &LoadedVersion) -> Result<M
     ));
     let instance = version
         .step
+        .instance_pre()
         .instantiate_async(&mut store)
         .await
         .map_err(|e| format!("instantiation failed: {e:#}"))?;
-    let manifest = instance
+    let exports = Workflow::new(&mut store, &instance).map_err(|e| format!("{e:#}"))?;
+    let mut manifest: Manifest = exports
         .call_describe(&mut store)
         .await
-        .map_err(|e| format!("{e:#}"))?;
-    Ok(manifest.into())
+        .map_err(|e| format!("{e:#}"))?
+        .into();
+    // Looked up by name: a component built against 0.1.0 does not have it.
+    if let Some(index) = instance.get_export_index(&mut store, None, DESCRIBE_EXT) {
+        let func = instance
+            .get_typed_func::<(), (String,)>(&mut store, &index)
+            .map_err(|e| format!("`{DESCRIBE_EXT}` is not `func() -> string`: {e:#}"))?;
+        let (text,) = func
+            .call_async(&mut store, ())
+            .await
+            .map_err(|e| format!("{DESCRIBE_EXT}: {e:#}"))?;
+        super::manifest_ext::apply(&mut manifest, &text)?;
+    }
+    Ok(manifest)
 }
+
+/// The export added in `cairn:workflow@0.1.1` (see `wit/workflow.wit`).
+const DESCRIBE_EXT: &str = "describe-ext";
 
 /// How one attempt ended.
 #[derive(Debug)]

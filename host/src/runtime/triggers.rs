@@ -72,13 +72,19 @@ impl Runtime {
         owned: bool,
     ) -> Result<Vec<String>, StartError> {
         let input = payload.to_string();
-        let mut ids = Vec::new();
+        // Every subscriber's checks first: a payload one of them refuses
+        // starts none, rather than some.
+        let mut runs = Vec::new();
         for workflow in self.subscribers(&Fired::Event(name))? {
             let options = StartOptions {
                 owned,
                 ..StartOptions::default()
             };
-            ids.push(self.start_run(&workflow, &input, options).await?.0.id);
+            runs.push(self.new_run(&workflow, &input, options)?);
+        }
+        let mut ids = Vec::new();
+        for run in runs {
+            ids.push(self.create(run).await?.0.id);
         }
         Ok(ids)
     }

@@ -13,6 +13,7 @@ use crate::engine::{CairnEngine, LoadError, SandboxKind, linker};
 use crate::journal::{Storage, StoreError, VersionRecord, WriteOp, WriteOutcome};
 
 use super::body::BodyState;
+use super::manifest_ext::SessionNeed;
 use super::step::StepState;
 
 /// A step's retry policy as cairn stores it.
@@ -61,6 +62,14 @@ pub enum TriggerDecl {
 pub struct WorkflowDecl {
     pub name: String,
     pub triggers: Vec<TriggerDecl>,
+    /// The JSON Schema a run's input must satisfy, from the manifest
+    /// extension; `None` (a component built against 0.1.0, or an input
+    /// type without a schema) checks nothing at start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<serde_json::Value>,
+    /// Whether its runs need a session id, from the manifest extension.
+    #[serde(default, skip_serializing_if = "SessionNeed::is_optional")]
+    pub session: SessionNeed,
 }
 
 /// A step as stored in the manifest.
@@ -86,6 +95,8 @@ impl From<wit::Manifest> for Manifest {
                 .workflows
                 .into_iter()
                 .map(|w| WorkflowDecl {
+                    input_schema: None,
+                    session: SessionNeed::Optional,
                     name: w.name,
                     triggers: w
                         .triggers

@@ -126,7 +126,9 @@ impl From<StartError> for ApiError {
     fn from(e: StartError) -> Self {
         match e {
             StartError::UnknownWorkflow(_) => ApiError::not_found(e.to_string()),
-            StartError::BadInput(_) => ApiError::bad_request(e.to_string()),
+            StartError::BadInput(_) | StartError::Refused(_) => {
+                ApiError::bad_request(e.to_string())
+            }
             StartError::Store(s) => s.into(),
             StartError::Version(v) => ApiError::internal(v.to_string()),
         }
