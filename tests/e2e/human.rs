@@ -156,8 +156,13 @@ fn answers_that_do_not_fit_are_refused() {
             "`reject` (Reject)",
         ],
     );
-    // --json with a value that is not an option id.
-    check_refused(&c, &run, &["--json", "42"], &["not one of the options"]);
+    // JSON that is not an option id.
+    check_refused(
+        &c,
+        &run,
+        &["--json-value", "42"],
+        &["not one of the options"],
+    );
 
     let run = start_waiting(
         &c,
@@ -182,7 +187,7 @@ fn answers_that_do_not_fit_are_refused() {
     check_refused(&c, &run, &["--", "-3"], &["out of range"]);
 
     let run = start_waiting(&c, "ask", &json!({"type": "json"}));
-    check_refused(&c, &run, &["--json", "{oops"], &["not valid JSON"]);
+    check_refused(&c, &run, &["--json-value", "{oops"], &["not valid JSON"]);
     check_refused(&c, &run, &["{oops"], &["not valid JSON"]);
 
     let schema = json!({"type": "object", "required": ["street"],
@@ -191,10 +196,15 @@ fn answers_that_do_not_fit_are_refused() {
     check_refused(
         &c,
         &run,
-        &["--json", r#"{"street": 12}"#],
+        &["--json-value", r#"{"street": 12}"#],
         &["does not match the prompt's JSON Schema", "/street"],
     );
-    check_refused(&c, &run, &["--json", "{}"], &["JSON Schema", "street"]);
+    check_refused(
+        &c,
+        &run,
+        &["--json-value", "{}"],
+        &["JSON Schema", "street"],
+    );
     // And a fitting answer is then accepted.
     let ok = c.json(&["respond", &run, r#"{"street": "Main St 1"}"#]);
     assert_eq!(ok["value"]["street"], "Main St 1");

@@ -111,7 +111,7 @@ fn signals_to_unknown_or_finished_runs_are_refused() {
     let out = c.run(&["signal", run, "go"]).code(2);
     assert!(out.stderr.contains("already ended (completed)"), "{out:?}");
     let out = c
-        .run(&["signal", run, "go", "{bad", "--json"])
+        .run(&["signal", run, "go", "{bad", "--json-value", "--json"])
         .code(2)
         .json();
     assert!(

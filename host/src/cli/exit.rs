@@ -13,6 +13,9 @@ pub enum ExitKind {
     Usage,
     /// 3: something named does not exist.
     NotFound,
+    /// 130 (128 + SIGINT, as shells report it): stopped by Ctrl-C; what it
+    /// was doing goes on without it.
+    Interrupted,
 }
 
 impl From<ExitKind> for std::process::ExitCode {
@@ -22,6 +25,7 @@ impl From<ExitKind> for std::process::ExitCode {
             ExitKind::Failure => 1,
             ExitKind::Usage => 2,
             ExitKind::NotFound => 3,
+            ExitKind::Interrupted => 130,
         })
     }
 }

@@ -17,7 +17,9 @@ use cairn::runtime::respond::{self, AnswerInput, RespondError};
 use cairn::server::views::{PromptFields, PromptList, PromptView};
 
 use super::format::{json_brief, print_json, relative};
+use super::input::{parse_json, read_value};
 use super::run::unknown_run;
+use super::user::os_user;
 use super::{Env, Exit, ExitKind};
 
 #[derive(Debug, Args)]
@@ -32,9 +34,13 @@ pub struct RespondArgs {
     /// The run whose prompt to answer.
     run: String,
     /// The answer: an option id (or label), a number, text, or JSON for a
-    /// `json` prompt. With `--json` it is read as JSON.
+    /// `json` prompt; `@FILE` reads it from a file, `-` from standard input.
     #[arg(allow_hyphen_values = true)]
     value: String,
+    /// The value is JSON (refused when it does not parse), whatever the
+    /// prompt's input type.
+    #[arg(long)]
+    json_value: bool,
     /// Who answers (default: the OS user).
     #[arg(long)]
     by: Option<String>,
@@ -46,21 +52,16 @@ pub struct SignalArgs {
     run: String,
     /// The signal's name, as the body's `wait_for_event` names it.
     name: String,
-    /// The payload: JSON (required to be, with `--json`), else taken as a
-    /// string; none sends `null`.
+    /// The payload: JSON if it parses, else a string; none sends `null`.
+    /// `@FILE` reads it from a file, `-` from standard input.
     #[arg(allow_hyphen_values = true)]
     data: Option<String>,
+    /// The payload is JSON (refused when it does not parse).
+    #[arg(long)]
+    json_value: bool,
     /// Who sends it (default: the OS user).
     #[arg(long)]
     by: Option<String>,
-}
-
-/// The OS user, for `--by`'s default.
-fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".into())
 }
 
 fn refused(message: impl Into<String>) -> Exit {
@@ -131,17 +132,18 @@ fn print_prompt(p: &PendingPrompt, now: i64) {
 }
 
 pub async fn respond(env: &Env, a: RespondArgs) -> Result<ExitKind, Exit> {
-    let store = env.store()?;
-    let input = if env.json {
-        match serde_json::from_str::<Value>(&a.value) {
-            Ok(v) => AnswerInput::Json(v),
-            // An option id or text given with --json for the output;
-            // a `json` prompt refuses it with what would fit.
-            Err(_) => AnswerInput::Text(a.value.clone()),
-        }
+    let limit = env.config.limits.max_value_bytes;
+    let text = read_value(&a.value, "the answer", limit)?;
+    let input = if a.json_value {
+        AnswerInput::Json(parse_json(
+            &text,
+            "the answer",
+            "--json-value says it is JSON; leave it out to answer with text or an option id",
+        )?)
     } else {
-        AnswerInput::Text(a.value.clone())
+        AnswerInput::Text(text)
     };
+    let store = env.store()?;
     let by = a.by.clone().unwrap_or_else(os_user);
     let answered = respond::respond(&*store, &a.run, input, &by)
         .await
@@ -172,15 +174,21 @@ fn respond_exit(e: RespondError) -> Exit {
 }
 
 pub async fn signal(env: &Env, a: SignalArgs) -> Result<ExitKind, Exit> {
+    let limit = env.config.limits.max_value_bytes;
     let payload = match &a.data {
         None => Value::Null,
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(v) => v,
-            Err(e) if env.json => {
-                return Err(refused(format!("the signal's data is not valid JSON: {e}")));
+        Some(arg) => {
+            let text = read_value(arg, "the signal's data", limit)?;
+            if a.json_value {
+                parse_json(
+                    &text,
+                    "the signal's data",
+                    "--json-value says it is JSON; leave it out to send it as a string",
+                )?
+            } else {
+                serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text))
             }
-            Err(_) => Value::String(text.clone()),
-        },
+        }
     };
     let store = env.store()?;
     let by = a.by.clone().unwrap_or_else(os_user);

@@ -7,15 +7,18 @@ mod doctor;
 mod exit;
 mod format;
 mod human;
+mod input;
+mod progress;
 mod quickstart;
 mod run;
 pub mod runs;
 mod upgrade;
+mod user;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use cairn::config::Config;
 use cairn::journal::Storage;
@@ -61,9 +64,9 @@ enum Command {
     Replay(upgrade::ReplayArgs),
     /// List the prompts waiting for a person's answer.
     Prompts(human::PromptsArgs),
-    /// Answer a waiting run's prompt (`--json`: the value is JSON).
+    /// Answer a waiting run's prompt (`--json-value`: the value is JSON).
     Respond(human::RespondArgs),
-    /// Send a signal to a run, for its `wait_for_event` (`--json`: the data is JSON).
+    /// Send a signal to a run, for its `wait_for_event` (`--json-value`: the data is JSON).
     Signal(human::SignalArgs),
     /// Cancel a run; steps pending are not retried.
     Cancel {
@@ -81,13 +84,25 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Fire an event: starts every workflow subscribed to it
-    /// (`cairn emit EVENT --json DATA` also prints JSON).
+    /// Fire an event: starts every workflow subscribed to it.
     Emit {
         /// The event name.
         event: String,
-        /// The payload, as JSON: each run's input.
+        /// The payload, as JSON: each run's input (default `null`).
+        /// `@FILE` reads it from a file, `-` from standard input.
+        #[arg(allow_hyphen_values = true)]
         data: Option<String>,
+        /// The payload is JSON: always so for `emit` (it is the runs'
+        /// input); accepted as for `respond` and `signal`.
+        #[arg(long)]
+        json_value: bool,
+    },
+    /// Print a completion script for a shell: `cairn completions bash >
+    /// /etc/bash_completion.d/cairn`, `cairn completions zsh > ~/.zfunc/_cairn`,
+    /// `cairn completions fish > ~/.config/fish/completions/cairn.fish`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
     },
     /// Build the bundled `order` example, run it on a temporary database
     /// and show what happened, step by step.
@@ -159,6 +174,13 @@ fn init_tracing() {
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
+    // Before the configuration: a broken cairn.toml must not break the
+    // shell's completions.
+    if let Command::Completions { shell } = cli.command {
+        let mut cmd = Cli::command();
+        clap_complete::generate(shell, &mut cmd, "cairn", &mut std::io::stdout());
+        return Ok(ExitKind::Success);
+    }
     let mut config = Config::load(cli.config.as_deref())
         .map_err(|e| Exit::new(ExitKind::Usage, e.to_string()))?;
     if let Some(db) = cli.db {
@@ -181,8 +203,9 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Cancel { run } => run::cancel(&env, &run).await,
         Command::Resume { run } => run::resume(&env, run).await,
         Command::Serve { listen } => run::serve(&env, listen).await,
-        Command::Emit { event, data } => run::emit(&env, &event, data).await,
+        Command::Emit { event, data, .. } => run::emit(&env, &event, data).await,
         Command::Quickstart => quickstart::quickstart(&env).await,
         Command::Doctor => doctor::doctor(&env),
+        Command::Completions { .. } => Ok(ExitKind::Success),
     }
 }

@@ -5,15 +5,20 @@ use serde_json::json;
 
 use cairn::runtime::{ClaimError, Outcome, StartError};
 
+use std::io::IsTerminal;
+
 use super::format::{json_value, print_json, relative, time};
+use super::input::{parse_json, read_value};
+use super::progress::Progress;
 use super::{Env, Exit, ExitKind};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The workflow to run.
     workflow: String,
-    /// The input, as JSON (default `null`).
-    #[arg(long, default_value = "null")]
+    /// The input, as JSON (default `null`); `@FILE` reads it from a file,
+    /// `-` from standard input.
+    #[arg(long, default_value = "null", allow_hyphen_values = true)]
     input: String,
     /// Session id: runs with the same session share session state.
     #[arg(long)]
@@ -24,16 +29,43 @@ pub struct RunArgs {
 }
 
 pub async fn run(env: &Env, a: RunArgs) -> Result<ExitKind, Exit> {
+    let input = read_value(&a.input, "the input", env.config.limits.max_value_bytes)?;
     let rt = env.runtime().await?;
-    let created = rt.create_run(&a.workflow, &a.input, a.session).await;
-    let run = match created {
+    let run = match rt.create_run(&a.workflow, &input, a.session).await {
         Ok(r) => r,
         Err(e) => {
             rt.stop().await;
             return Err(start_exit(e));
         }
     };
-    let outcome = rt.drive(run.clone(), a.wait).await;
+    // On a terminal, `--wait` says what the run is doing as it goes.
+    let progress = (a.wait && !env.json && std::io::stderr().is_terminal())
+        .then(|| Progress::start(rt.store.clone(), &run.id, &run.workflow));
+    let outcome = if a.wait {
+        tokio::select! {
+            outcome = rt.drive(run.clone(), true) => outcome,
+            _ = tokio::signal::ctrl_c() => {
+                if let Some(p) = progress {
+                    p.finish(&*rt.store, &run.id).await;
+                }
+                // Leaving releases the run at once: any worker takes it
+                // from its journal, where it stopped.
+                rt.stop().await;
+                let id = &run.id;
+                eprintln!(
+                    "stopped following run {id}; the run goes on: `cairn serve` (or `cairn \
+                     resume {id}`) runs it from where it is, `cairn runs watch {id}` follows it, \
+                     `cairn runs show {id}` shows it"
+                );
+                return Ok(ExitKind::Interrupted);
+            }
+        }
+    } else {
+        rt.drive(run.clone(), false).await
+    };
+    if let Some(p) = progress {
+        p.finish(&*rt.store, &run.id).await;
+    }
     rt.stop().await;
     Ok(report(env, &run.id, &run.workflow, &outcome))
 }
@@ -256,14 +288,17 @@ pub async fn serve(env: &Env, listen: Option<String>) -> Result<ExitKind, Exit> 
 }
 
 pub async fn emit(env: &Env, event: &str, data: Option<String>) -> Result<ExitKind, Exit> {
+    let limit = env.config.limits.max_value_bytes;
     let payload: serde_json::Value = match data {
         None => serde_json::Value::Null,
-        Some(d) => serde_json::from_str(&d).map_err(|e| {
-            Exit::new(
-                ExitKind::Usage,
-                format!("the payload is not valid JSON: {e}"),
-            )
-        })?,
+        Some(arg) => {
+            let text = read_value(&arg, "the payload", limit)?;
+            parse_json(
+                &text,
+                "the payload",
+                "it is the input of the runs it starts",
+            )?
+        }
     };
     let rt = env.runtime().await?;
     let started = rt.emit_event(event, &payload, true).await;

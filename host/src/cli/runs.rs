@@ -28,6 +28,10 @@ pub struct RunsArgs {
     /// At most this many runs (newest first).
     #[arg(long, default_value_t = 50)]
     limit: u32,
+    /// Runs older than this position: the `next_cursor` of the page
+    /// before (as `GET /v1/runs` takes it).
+    #[arg(long)]
+    cursor: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,16 +68,28 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
             )
         })?),
     };
-    let runs = store.list_runs(&RunFilter {
+    let before = match a.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(parse_cursor(c)?),
+    };
+    let limit = a.limit.max(1);
+    let mut runs = store.list_runs(&RunFilter {
         status,
-        workflow: a.workflow,
-        session_id: a.session,
-        limit: Some(a.limit),
-        before: None,
+        workflow: a.workflow.clone(),
+        session_id: a.session.clone(),
+        limit: Some(limit.saturating_add(1)),
+        before,
     })?;
+    // One more than asked for says whether there is another page.
+    let next_cursor = if runs.len() > limit as usize {
+        runs.truncate(limit as usize);
+        runs.last().map(|r| format!("{}:{}", r.created_at, r.id))
+    } else {
+        None
+    };
     if env.json {
         let list: Vec<_> = runs.iter().map(run_json).collect();
-        print_json(&json!({ "runs": list }));
+        print_json(&json!({ "runs": list, "next_cursor": next_cursor }));
         return Ok(ExitKind::Success);
     }
     if runs.is_empty() {
@@ -97,7 +113,37 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
             extra
         );
     }
+    if let Some(cursor) = next_cursor {
+        let mut again = String::from("cairn runs");
+        for (flag, value) in [
+            ("--status", a.status.as_deref()),
+            ("--workflow", a.workflow.as_deref()),
+            ("--session", a.session.as_deref()),
+        ] {
+            if let Some(v) = value {
+                again.push_str(&format!(" {flag} {v}"));
+            }
+        }
+        if a.limit != 50 {
+            again.push_str(&format!(" --limit {limit}"));
+        }
+        println!(
+            "stopped at the limit of {limit} runs (--limit); the next page: {again} --cursor {cursor}"
+        );
+    }
     Ok(ExitKind::Success)
+}
+
+/// `created_at:id`, as `next_cursor` gives it.
+fn parse_cursor(c: &str) -> Result<(i64, String), Exit> {
+    c.split_once(':')
+        .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+        .ok_or_else(|| {
+            Exit::new(
+                ExitKind::Usage,
+                format!("`{c}` is not a cursor (the next_cursor a page of `cairn runs` gives)"),
+            )
+        })
 }
 
 /// A run as the API shows it (`GET /v1/runs/{id}`, without state).

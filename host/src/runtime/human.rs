@@ -223,8 +223,8 @@ pub fn what_fits(prompt: &PromptRecord) -> String {
             (None, None) => "answer a number".into(),
         },
         "json" => match &prompt.schema {
-            Some(s) => format!("answer JSON (--json DATA) matching the schema {s}"),
-            None => "answer any JSON value (--json DATA)".into(),
+            Some(s) => format!("answer JSON matching the schema {s}"),
+            None => "answer any JSON value".into(),
         },
         _ => "the prompt cannot be answered".into(),
     }

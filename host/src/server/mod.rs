@@ -44,7 +44,10 @@ pub struct AppState {
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    #[error("`{0}` is not an address to listen on (expected host:port, e.g. 127.0.0.1:7370)")]
+    #[error(
+        "`{0}` is not an address to listen on (expected host:port, e.g. 127.0.0.1:7370 or \
+         localhost:7370)"
+    )]
     BadAddress(String),
     #[error(
         "refusing to listen on {0} without a token: set server.token in cairn.toml or \
@@ -186,13 +189,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Parses the listen address and applies the token rule.
+/// Parses (or resolves: `localhost:7370`) the listen address and applies
+/// the token rule. A name counts as loopback when every address it
+/// resolves to is loopback; of its addresses an IPv4 one is taken first.
 pub fn check_listen(settings: &ServerSettings) -> Result<SocketAddr, ServerError> {
-    let addr: SocketAddr = settings
-        .listen
-        .parse()
-        .map_err(|_| ServerError::BadAddress(settings.listen.clone()))?;
-    if !addr.ip().is_loopback() && settings.token.is_empty() {
+    use std::net::ToSocketAddrs;
+    let text = &settings.listen;
+    let bad = || ServerError::BadAddress(text.clone());
+    let mut addrs: Vec<SocketAddr> = match text.parse::<SocketAddr>() {
+        Ok(a) => vec![a],
+        Err(_) => text.to_socket_addrs().map_err(|_| bad())?.collect(),
+    };
+    addrs.sort_by_key(|a| !a.is_ipv4());
+    let addr = *addrs.first().ok_or_else(bad)?;
+    if !addrs.iter().all(|a| a.ip().is_loopback()) && settings.token.is_empty() {
         return Err(ServerError::TokenRequired(addr));
     }
     Ok(addr)
