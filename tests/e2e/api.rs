@@ -522,7 +522,9 @@ async fn every_error_has_the_documented_shape_and_names_its_setting() {
     assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
     let (st, _, body) = send(&s, Method::POST, "/v1/runs", vec![], &json_ct).await;
     assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
-    let start = json!({"workflow": "counter"}).to_string().into_bytes();
+    let start = json!({"workflow": "counter", "session": "s"})
+        .to_string()
+        .into_bytes();
     for ct in ["text/plain", "application/x-www-form-urlencoded"] {
         let headers = [("content-type", ct)];
         let (st, _, body) = send(&s, Method::POST, "/v1/runs", start.clone(), &headers).await;
@@ -663,7 +665,8 @@ async fn the_openapi_document_says_what_the_handlers_do() {
 
     // A run started without input has `input: null`: the schema admits
     // any JSON there (it said `object`), and in the outputs and events.
-    let (st, run) = s.post("/v1/runs", &json!({"workflow": "counter"})).await;
+    let start = json!({"workflow": "counter", "session": "s"});
+    let (st, run) = s.post("/v1/runs", &start).await;
     assert_eq!(st, StatusCode::CREATED, "{run:#}");
     assert_eq!(run["input"], Value::Null);
     for (schema, field) in [

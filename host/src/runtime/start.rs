@@ -39,7 +39,7 @@ pub enum StartRefusal {
     },
     #[error(
         "workflow `{0}` uses session state, so a run needs a session: start it with \
-         `--session ID` (`session_id` in POST /v1/runs)"
+         `--session ID` (`session` in POST /v1/runs)"
     )]
     NoSession(String),
 }

@@ -50,7 +50,7 @@ pub async fn emit(
     request_body(content = Object, description = "the delivery as the source sends it"),
     responses(
         (status = 200, body = StartedRuns),
-        (status = 400, description = "not JSON, or no event type", body = super::error::ErrorBody),
+        (status = 400, description = "not JSON, no event type, or a payload a subscribed workflow's input type does not take: nothing started", body = super::error::ErrorBody),
         (status = 401, description = "bad or missing signature: nothing started", body = super::error::ErrorBody),
         (status = 404, description = "unknown source", body = super::error::ErrorBody),
         (status = 413, body = super::error::ErrorBody),
