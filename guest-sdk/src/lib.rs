@@ -228,7 +228,10 @@ pub use cairn_sdk_macros::workflow;
 /// usual, and the JSON Schema follows them. Its one option, `no_schema`
 /// (`#[data(no_schema)]`), leaves the `JsonSchema` derive out, for a type
 /// with a field whose type has no schema; a workflow taking such a type
-/// as input has its input checked only when the body decodes it. Put it above the item's
+/// as input has its input checked only when the body decodes it. Use it
+/// too when schemars' derive fails on a field with `#[serde(default)]` in
+/// a module holding a step named `d` (the derive's closures name their
+/// argument `d`, which then reads as the step's unit struct). Put it above the item's
 /// `#[serde(...)]` attributes: one written before it cannot see the derive
 /// yet (rustc reports ``cannot find attribute `serde` ``).
 ///

@@ -162,8 +162,10 @@ fn evolve_retry(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
     done(vec![first, or_gave_up(ctx.step(e, input.x))])
 }
 
-/// `item`'s output with a new field that has a serde default.
-#[data]
+/// `item`'s output with a new field that has a serde default. No schema:
+/// schemars' derive names a closure argument `d` for a defaulted field,
+/// which the step `d` above would capture as a unit-struct pattern.
+#[data(no_schema)]
 struct Item {
     name: String,
     #[serde(default)]
