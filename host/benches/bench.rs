@@ -5,7 +5,7 @@
 //! them run: `disk`, `floor_full`, `floor_relaxed`, `shape_full`,
 //! `shape_relaxed`, `steps_full`, `steps_relaxed`, `concurrent_full`,
 //! `concurrent_relaxed`, `replay`, `start`, `large_db`, `sleeping`,
-//! `batch_full`, `batch_relaxed` (so `steps` runs both `steps_…`). A group that reports ratios to the floor
+//! `batch_full`, `batch_relaxed`, `python` (so `steps` runs both `steps_…`). A group that reports ratios to the floor
 //! measures the floor first.
 //!
 //! Every group uses a fresh temporary database. Per-step figures are also
@@ -28,6 +28,8 @@ use rusqlite::{Connection, params};
 mod batch;
 #[path = "groups/disk.rs"]
 mod disk;
+#[path = "groups/python.rs"]
+mod python;
 #[path = "groups/replay_start.rs"]
 mod replay_start;
 #[path = "groups/runs.rs"]
@@ -119,6 +121,9 @@ fn main() {
             if wanted(&format!("batch_{}", mode(d))) {
                 batch::bench_batch(&wasm, d).await;
             }
+        }
+        if wanted("python") {
+            python::bench_python(&wasm).await;
         }
     });
     floors.report();

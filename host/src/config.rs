@@ -96,11 +96,17 @@ fn default_concurrent_steps() -> usize {
 pub struct EngineSettings {
     /// Use the pooling instance allocator.
     pub pooling: bool,
+    /// The machine's cache of compiled components (`engine/cache.rs`): a
+    /// directory, `off`, or empty for `~/.cache/cairn/compiled`.
+    pub compile_cache: String,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        EngineSettings { pooling: true }
+        EngineSettings {
+            pooling: true,
+            compile_cache: String::new(),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ mod llm;
 mod ownership;
 mod parallel;
 mod progress;
+mod python;
 mod replay;
 mod retries;
 mod signals;

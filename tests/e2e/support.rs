@@ -20,8 +20,19 @@ pub fn repo() -> PathBuf {
     cairn::guests::repo_root()
 }
 
-/// Builds both guest workspaces (once) and returns the component `name`.
+/// Builds both guest workspaces (once) and returns the component `name`:
+/// the crate's, or the one `CAIRN_GUEST_NAME` names (any toolchain's,
+/// see `cairn::guests::prebuilt`).
 pub fn wasm(name: &str) -> PathBuf {
+    if let Some(path) = cairn::guests::prebuilt(name) {
+        assert!(
+            path.exists(),
+            "{} (from {}) is not there",
+            path.display(),
+            cairn::guests::prebuilt_var(name)
+        );
+        return path;
+    }
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         for workspace in ["examples", "tests/guests"] {
@@ -31,6 +42,23 @@ pub fn wasm(name: &str) -> PathBuf {
     let path = cairn::guests::component(name);
     assert!(path.exists(), "{} was not built", path.display());
     path
+}
+
+/// The Python guest in `dir` (`examples/python/order`), built once per
+/// source (cached in `target/python-guests` across runs; see
+/// `cairn::guests::python`). Builds are one at a time: each takes most of
+/// the machine for 20–60 s.
+pub fn python(dir: &str) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _one = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    cairn::guests::python::build(Path::new(dir)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The machine-level compile cache every command of the suite shares, so
+/// that a component (a Python one above all) is compiled once per run of
+/// the suite, not once per test database.
+pub fn compile_cache() -> PathBuf {
+    repo().join("target/compile-cache")
 }
 
 /// What a command did.
@@ -99,7 +127,8 @@ impl Cairn {
             .arg(&self.db)
             .args(args)
             .env_remove("CAIRN_DB")
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            .env("CAIRN_ENGINE_COMPILE_CACHE", compile_cache());
         for (k, v) in &self.envs {
             c.env(k, v);
         }
@@ -141,7 +170,11 @@ impl Cairn {
 
     /// Deploys a component; returns its version.
     pub fn deploy(&self, name: &str, extra: &[&str]) -> String {
-        let path = wasm(name);
+        self.deploy_file(&wasm(name), extra)
+    }
+
+    /// Deploys the component file `path` (built by any toolchain).
+    pub fn deploy_file(&self, path: &Path, extra: &[&str]) -> String {
         let mut args = vec!["deploy", path.to_str().unwrap()];
         args.extend_from_slice(extra);
         let v = self.json(&args);

@@ -6,6 +6,7 @@
 //! outside effect goes through that data.
 
 pub mod bindings;
+pub mod cache;
 pub mod http_policy;
 pub mod limits;
 mod linker;
@@ -64,6 +65,7 @@ pub struct CairnEngine {
     engine: wasmtime::Engine,
     hash: String,
     stop: Arc<AtomicBool>,
+    cache: cache::CompileCache,
 }
 
 impl Drop for CairnEngine {
@@ -81,6 +83,8 @@ pub struct EngineConfig {
     /// Instances the pool holds at once.
     pub pool_instances: u32,
     pub limits: Limits,
+    /// Where compiled components are kept across databases.
+    pub compile_cache: cache::CompileCache,
 }
 
 impl Default for EngineConfig {
@@ -89,6 +93,7 @@ impl Default for EngineConfig {
             pooling: true,
             pool_instances: 1000,
             limits: Limits::default(),
+            compile_cache: cache::CompileCache::off(),
         }
     }
 }
@@ -158,7 +163,12 @@ impl CairnEngine {
                 }
             })
             .expect("spawn the epoch thread");
-        Ok(CairnEngine { engine, hash, stop })
+        Ok(CairnEngine {
+            engine,
+            hash,
+            stop,
+            cache: config.compile_cache.clone(),
+        })
     }
 
     /// The wasmtime engine.
@@ -179,9 +189,39 @@ impl CairnEngine {
         if bytes[4..8] == [1, 0, 0, 0] {
             return Err(LoadError::CoreModule);
         }
-        // Compiling takes about a second; the line shows when a cache missed.
+        if let Some(c) = self.cached(bytes) {
+            return Ok(c);
+        }
+        let _lock = self.cache.lock(&self.hash, bytes);
+        if let Some(c) = self.cached(bytes) {
+            return Ok(c); // another process compiled it while this one waited
+        }
+        // Compiling takes from a second (Rust) to a minute (Python); the
+        // lines show when both caches missed, and what it cost.
         tracing::info!(bytes = bytes.len(), "compiling component");
-        Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))
+        let started = std::time::Instant::now();
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "compiled component"
+        );
+        if let Ok(cwasm) = component.serialize() {
+            self.cache.put(&self.hash, bytes, &cwasm);
+        }
+        Ok(component)
+    }
+
+    /// The artefact of `bytes` from the machine's cache.
+    fn cached(&self, bytes: &[u8]) -> Option<Component> {
+        let cwasm = self.cache.get(&self.hash, bytes)?;
+        match self.deserialize(&cwasm) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "a cached artefact is unusable, compiling");
+                None
+            }
+        }
     }
 
     /// Serializes a compiled component for the cache.
@@ -191,12 +231,14 @@ impl CairnEngine {
 
     /// Loads an artefact this host serialized earlier.
     ///
-    /// Only bytes from cairn's own `compiled` table, keyed by this engine's
-    /// compatibility hash, are passed here.
+    /// Only bytes cairn serialized itself, keyed by this engine's
+    /// compatibility hash, are passed here: from the database's `compiled`
+    /// table or the machine's cache ([`cache`]).
     #[allow(unsafe_code)] // deserializing skips validation; the bytes are our own
     pub fn deserialize(&self, cwasm: &[u8]) -> wasmtime::Result<Component> {
         // SAFETY: the bytes were produced by `serialize` on an engine with the
-        // same compatibility hash and read back from cairn's database.
+        // same compatibility hash and read back from cairn's database or
+        // its cache directory, both the user's own files.
         unsafe { Component::deserialize(&self.engine, cwasm) }
     }
 

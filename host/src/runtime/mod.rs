@@ -170,6 +170,7 @@ impl Runtime {
         let engine = CairnEngine::new(&EngineConfig {
             pooling: config.engine.pooling,
             limits: config.limits,
+            compile_cache: crate::engine::cache::CompileCache::new(&config.engine.compile_cache),
             ..EngineConfig::default()
         })
         .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;

@@ -1,9 +1,14 @@
 //! Building the repository's guest components from source: the examples
 //! (`cairn quickstart`), and the test and bench guests.
 //!
-//! Both guest workspaces build for `wasm32-wasip2` into one target
+//! Both Rust guest workspaces build for `wasm32-wasip2` into one target
 //! directory, `target/wasm`, apart from the host's (a nested cargo would
-//! otherwise wait on the outer one's lock).
+//! otherwise wait on the outer one's lock). Python guests are built by
+//! [`python`]. Any guest may instead be a component built elsewhere, by
+//! any toolchain: [`prebuilt`] names it, and [`component`] returns it, so
+//! the same scenarios run against a guest written in another language.
+
+pub mod python;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +25,14 @@ pub enum BuildError {
          `rustup target add wasm32-wasip2`)"
     )]
     Failed(String),
+    /// A tool a guest's language needs is not installed.
+    #[error("{0}")]
+    Missing(String),
+    /// A non-Rust toolchain failed; the message says which and why.
+    #[error("{0}")]
+    Toolchain(String),
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
 }
 
 /// The repository this host was built from.
@@ -35,9 +48,24 @@ pub fn out_dir() -> PathBuf {
     repo_root().join("target/wasm/wasm32-wasip2/release")
 }
 
-/// The built component of crate `name`.
+/// The component of crate `name`: the one [`prebuilt`] names, or where
+/// [`build`] puts it.
 pub fn component(name: &str) -> PathBuf {
-    out_dir().join(format!("{}.wasm", name.replace('-', "_")))
+    prebuilt(name).unwrap_or_else(|| out_dir().join(format!("{}.wasm", name.replace('-', "_"))))
+}
+
+/// The environment variable that replaces guest `name` by a component
+/// built elsewhere: `CAIRN_GUEST_` and the name in capitals, `-` as `_`
+/// (`CAIRN_GUEST_ORDER=/path/to/order.wasm`).
+pub fn prebuilt_var(name: &str) -> String {
+    format!("CAIRN_GUEST_{}", name.replace('-', "_").to_uppercase())
+}
+
+/// The component that replaces guest `name`, when [`prebuilt_var`] is set.
+pub fn prebuilt(name: &str) -> Option<PathBuf> {
+    std::env::var_os(prebuilt_var(name))
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Builds the workspace at `workspace` (`examples` or `tests/guests`, from
