@@ -116,7 +116,9 @@ def _dataclass_fields(t) -> list:
 
 def _object(t, defs: dict, fields: list) -> dict:
     props = {name: _schema(ft, defs) for name, ft, _ in fields}
-    out: dict = {"type": "object", "title": t.__name__, "properties": props}
+    # Unknown fields are refused by `convert` (a dataclass cannot hold
+    # them), so the schema says so, and the host refuses them at start.
+    out: dict = {"type": "object", "title": t.__name__, "properties": props, "additionalProperties": False}
     required = [name for name, _, req in fields if req]
     if required:
         out["required"] = required

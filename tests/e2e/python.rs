@@ -73,18 +73,22 @@ fn python_order_completes_with_a_retried_step() {
         "the failed first attempt is an event: {show:#}"
     );
 
-    // An input that does not fit the dataclass is refused with the field named.
-    let bad = json!({"order_idx": "A-2", "amount": 1}).to_string();
-    let out = c.run(&["run", "order", "--input", &bad, "--json"]);
-    let v = out.json();
-    assert_eq!(v["error"]["code"], "bad-input", "{v:#}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("order_idx"),
-        "{v:#}"
-    );
+    // The input's annotation (a dataclass) is the workflow's input schema
+    // (describe-ext): the host refuses what does not fit before a run exists.
+    let runs = c.json(&["runs"])["runs"].as_array().unwrap().len();
+    for (bad, expected) in [
+        (json!({"order_id": "A-2", "amount": "lots"}), "/amount"),
+        (json!({"order_idx": "A-2", "amount": 1}), "order_id"),
+    ] {
+        let out = c
+            .run(&["run", "order", "--input", &bad.to_string(), "--json"])
+            .code(2);
+        let v = out.json();
+        assert_eq!(v["error"]["code"], "bad-input", "{v:#}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{v:#}");
+    }
+    assert_eq!(c.json(&["runs"])["runs"].as_array().unwrap().len(), runs);
 }
 
 #[test]

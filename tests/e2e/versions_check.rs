@@ -176,6 +176,7 @@ fn replay_with_a_file_compiles_it_once() {
         let out = c
             .cmd(&["replay", &run, "--with", &v2_file()])
             .env("RUST_LOG", "cairn=info")
+            .env("CAIRN_ENGINE_COMPILE_CACHE", "off") // the database's cache alone
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
@@ -192,9 +193,44 @@ fn replay_with_a_file_compiles_it_once() {
     let out = c
         .cmd(&["deploy", &v2_file()])
         .env("RUST_LOG", "cairn=info")
+        .env("CAIRN_ENGINE_COMPILE_CACHE", "off")
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("compiling component"), "{stderr}");
+}
+
+#[test]
+fn a_component_is_compiled_once_per_machine_whatever_the_database() {
+    let cache = tempfile::tempdir().unwrap();
+    let deploy = |c: &Cairn| {
+        let out = c
+            .cmd(&["deploy", &v2_file()])
+            .env("RUST_LOG", "cairn=info")
+            .env("CAIRN_ENGINE_COMPILE_CACHE", cache.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let first = deploy(&Cairn::new());
+    assert_eq!(first.matches("compiling component").count(), 1, "{first}");
+    // Another database on the same machine: the artefact is the cache's.
+    let second = deploy(&Cairn::new());
+    assert!(
+        !second.contains("compiling component"),
+        "compiled again: {second}"
+    );
+    let off = Cairn::new().env("CAIRN_ENGINE_COMPILE_CACHE", "off");
+    let out = off
+        .cmd(&["deploy", &v2_file()])
+        .env("RUST_LOG", "cairn=info")
+        .output()
+        .unwrap();
+    let third = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        third.contains("compiling component"),
+        "`off` compiles: {third}"
+    );
 }
