@@ -454,6 +454,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/v1/runs/{id}/journal",
         "/v1/runs/{id}/events",
         "/v1/runs/{id}/cancel",
+        "/v1/runs/{id}/retry",
         "/v1/prompts",
         "/v1/runs/{id}/respond",
         "/v1/runs/{id}/signals/{name}",

@@ -27,6 +27,7 @@ mod progress;
 mod python;
 mod replay;
 mod retries;
+mod retry;
 mod signals;
 mod start_checks;
 mod versions;

@@ -10,6 +10,7 @@ mod human;
 mod input;
 mod progress;
 mod quickstart;
+mod retry;
 mod run;
 pub mod runs;
 mod upgrade;
@@ -73,6 +74,9 @@ enum Command {
         /// The run id.
         run: String,
     },
+    /// Give a failed run a new activation from its journal, here, under
+    /// the configuration now in force (completed steps are not rerun).
+    Retry(retry::RetryArgs),
     /// Run what is due now (timers fired, orphaned runs), or one run, then exit.
     Resume {
         /// Only this run.
@@ -201,6 +205,7 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Respond(a) => human::respond(&env, a).await,
         Command::Signal(a) => human::signal(&env, a).await,
         Command::Cancel { run } => run::cancel(&env, &run).await,
+        Command::Retry(a) => retry::retry(&env, a).await,
         Command::Resume { run } => run::resume(&env, run).await,
         Command::Serve { listen } => run::serve(&env, listen).await,
         Command::Emit { event, data, .. } => run::emit(&env, &event, data).await,

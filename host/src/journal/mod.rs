@@ -15,6 +15,7 @@ pub mod sqlite;
 pub mod sqlite_check;
 mod sqlite_error;
 mod sqlite_read;
+mod sqlite_retry;
 mod sqlite_write;
 mod writer;
 
@@ -160,6 +161,16 @@ pub enum WriteOp {
         forced: bool,
         at: UnixMs,
     },
+    /// Makes a run that ended `failed` (or `diverged`) and that nobody owns
+    /// `pending` again, for a new activation from its journal; with `to`,
+    /// moves it to that version first (journaled as a move). Answered by
+    /// [`WriteOutcome::Retried`].
+    Retry {
+        run_id: String,
+        to: Option<String>,
+        forced: bool,
+        at: UnixMs,
+    },
     /// Notes that a run was checked against `version` and stays where it is.
     MarkChecked {
         run_id: String,
@@ -232,6 +243,13 @@ pub enum WriteOutcome {
     /// `Deploy`: false when the same bytes were already deployed.
     Deployed {
         new: bool,
+    },
+    /// `Retry`: the status the run had, and whether it is pending again
+    /// (false: it had not ended in a status `retry` revives, or a worker
+    /// holds it).
+    Retried {
+        previous: RunStatus,
+        retried: bool,
     },
     /// `MoveRun`: whether the run moved.
     Moved(bool),

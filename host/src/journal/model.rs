@@ -43,6 +43,12 @@ impl RunStatus {
         RunStatus::Diverged,
     ];
 
+    /// Ended for a cause `cairn retry` can revive: a failure, or a
+    /// divergence a new version may fix.
+    pub fn can_retry(self) -> bool {
+        matches!(self, RunStatus::Failed | RunStatus::Diverged)
+    }
+
     /// The lowercase name used on disk, in the CLI and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

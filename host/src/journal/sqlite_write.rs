@@ -209,40 +209,15 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             if changed == 0 {
                 return Ok(WriteOutcome::Moved(false));
             }
-            let seq: i64 = conn.query_row(
-                "SELECT coalesce(max(seq) + 1, 0) FROM journal WHERE run_id = ?1",
-                [&run_id],
-                |r| r.get(0),
-            )?;
-            let value = serde_json::json!({"from": from, "to": to, "forced": forced});
-            insert_entry(
-                conn,
-                &run_id,
-                &NewEntry {
-                    entry: super::JournalEntry {
-                        seq: seq as u32,
-                        kind: super::EntryKind::Moved,
-                        name: "version".into(),
-                        occurrence: 0,
-                        input_hash: None,
-                        ok: true,
-                        value: Some(value.to_string()),
-                        created_at: at,
-                    },
-                    effect: None,
-                },
-            )?;
-            insert_events(
-                conn,
-                &run_id,
-                &[NewEvent {
-                    at,
-                    kind: "version".into(),
-                    data: serde_json::json!({"moved": true, "from": from, "to": to, "forced": forced}),
-                }],
-            )?;
+            record_move(conn, &run_id, &from, &to, forced, at)?;
             Ok(WriteOutcome::Moved(true))
         }
+        WriteOp::Retry {
+            run_id,
+            to,
+            forced,
+            at,
+        } => super::sqlite_retry::retry(conn, &run_id, to.as_deref(), forced, at),
         WriteOp::MarkChecked {
             run_id,
             version,
@@ -561,7 +536,56 @@ fn fence(conn: &Connection, run_id: &str, owner: &str) -> Result<(), StoreError>
     }
 }
 
-fn insert_entry(conn: &Connection, run_id: &str, e: &NewEntry) -> Result<(), StoreError> {
+/// Journals a run's move to version `to` (a `moved` entry at the run's
+/// next seq) and records the `version` event.
+pub(super) fn record_move(
+    conn: &Connection,
+    run_id: &str,
+    from: &str,
+    to: &str,
+    forced: bool,
+    at: i64,
+) -> Result<(), StoreError> {
+    let seq: i64 = conn.query_row(
+        "SELECT coalesce(max(seq) + 1, 0) FROM journal WHERE run_id = ?1",
+        [run_id],
+        |r| r.get(0),
+    )?;
+    let value = serde_json::json!({"from": from, "to": to, "forced": forced});
+    let entry = JournalEntry {
+        seq: seq as u32,
+        kind: EntryKind::Moved,
+        name: "version".into(),
+        occurrence: 0,
+        input_hash: None,
+        ok: true,
+        value: Some(value.to_string()),
+        created_at: at,
+    };
+    insert_entry(
+        conn,
+        run_id,
+        &NewEntry {
+            entry,
+            effect: None,
+        },
+    )?;
+    insert_events(
+        conn,
+        run_id,
+        &[NewEvent {
+            at,
+            kind: "version".into(),
+            data: serde_json::json!({"moved": true, "from": from, "to": to, "forced": forced}),
+        }],
+    )
+}
+
+pub(super) fn insert_entry(
+    conn: &Connection,
+    run_id: &str,
+    e: &NewEntry,
+) -> Result<(), StoreError> {
     let j = &e.entry;
     conn.prepare_cached(
         "INSERT INTO journal (run_id, seq, kind, name, occurrence, input_hash, ok, value, created_at)
@@ -629,7 +653,11 @@ fn insert_entry(conn: &Connection, run_id: &str, e: &NewEntry) -> Result<(), Sto
     Ok(())
 }
 
-fn insert_events(conn: &Connection, run_id: &str, events: &[NewEvent]) -> Result<(), StoreError> {
+pub(super) fn insert_events(
+    conn: &Connection,
+    run_id: &str,
+    events: &[NewEvent],
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod ownership;
 pub mod replay;
 pub mod respond;
+pub mod retry;
 pub mod scheduler;
 pub mod start;
 pub mod step;
@@ -39,6 +40,7 @@ use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp,
 
 pub use activation::Outcome;
 pub use ownership::WorkerIdentity;
+pub use retry::{RetryError, RetryReport};
 pub use scheduler::ClaimError;
 pub use upgrade::{Check, UpgradeError, UpgradeReport};
 pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};

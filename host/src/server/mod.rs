@@ -9,6 +9,7 @@
 mod error;
 mod extract;
 mod human;
+mod retry;
 mod runs;
 pub mod signature;
 mod sse;
@@ -76,6 +77,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::get))
         .routes(routes!(runs::journal))
         .routes(routes!(runs::cancel))
+        .routes(routes!(retry::retry))
         .routes(routes!(sse::events))
         .routes(routes!(human::list))
         .routes(routes!(human::respond))

@@ -97,9 +97,18 @@ function runPage(id) {
     try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); }
     loadRun.now();
   } }, "Cancel run");
+  // A failed run gets a new activation from its journal (completed steps
+  // are not rerun); the page then follows it afresh.
+  const retry = el("button", { id: "retry", hidden: true, onclick: async () => {
+    try { await api(`/v1/runs/${id}/retry`, { method: "POST" }); } catch (e) { alert(e.message); return; }
+    if (source) source.close();
+    source = null;
+    runPage(id);
+  } }, "Retry run");
+  const RETRYABLE = ["failed", "diverged"];
   app.replaceChildren(
     el("h1", {}, "Run ", el("code", {}, id)),
-    summary, el("p", {}, cancel), prompt, io,
+    summary, el("p", {}, cancel, retry), prompt, io,
     el("h2", {}, "Journal"), journal,
     el("h2", {}, "Events"), events);
 
@@ -196,6 +205,7 @@ function runPage(id) {
       ...(run.wake_at && run.status === "sleeping" ? dt("wakes", `${time(run.wake_at)} (${ago(run.wake_at)})`) : []),
       ...dt("LLM tokens", `${run.llm.input_tokens} in, ${run.llm.output_tokens} out (${run.llm.calls} calls)`));
     cancel.hidden = TERMINAL.includes(run.status);
+    retry.hidden = !RETRYABLE.includes(run.status);
     io.replaceChildren(
       el("div", {}, el("h2", {}, "Input"), el("pre", { id: "input" }, pretty(run.input))),
       el("div", {}, el("h2", {}, run.error ? "Error" : "Output"),
@@ -233,6 +243,7 @@ function runPage(id) {
     const badgeEl = summary.querySelector("[data-status]");
     if (badgeEl) badgeEl.replaceWith(badge(d.status));
     cancel.hidden = TERMINAL.includes(d.status);
+    retry.hidden = !RETRYABLE.includes(d.status);
     if (d.status !== "running") loadRun();
     if (d.status === "waiting") loadPrompts();
     else if (prompt.children.length) loadPrompts();
@@ -252,7 +263,7 @@ function runPage(id) {
   function describeEvent(e) {
     const d = e.data || {};
     switch (e.kind) {
-      case "status": return `status → ${d.status}${d.wake_at ? ` until ${clock(d.wake_at)}` : ""}`;
+      case "status": return `status → ${d.status}${d.retried ? ` (retried after ${d.previous})` : ""}${d.wake_at ? ` until ${clock(d.wake_at)}` : ""}`;
       case "step": return `step ${d.step} attempt ${d.attempt} ${d.state}${d.ms !== undefined ? ` (${duration(d.ms)})` : ""}${d.error ? `: ${d.error.message}` : ""}${d.retry_at ? `; retry at ${clock(d.retry_at)}` : ""}`;
       case "log": return `${d.step ? `[${d.step}] ` : ""}${d.level || d.stream}: ${d.message}`;
       case "emit": return `${d.kind}: ${JSON.stringify(d.data)}`;

@@ -8,6 +8,12 @@
 //! `panic` panics with the message `boom (test panic)` (the SDK's panic
 //! hook logs it at level error as `panic: boom (test panic) at ...`), and
 //! `ok` returns `{"ok": true}` to show the host still serves.
+//!
+//! Workflow `step_then_grow`, input `{"url": "http://127.0.0.1:PORT",
+//! "mb": 100}`: runs the step `touch`, which POSTs to `{url}/touch` (a
+//! counted side effect) and returns the reply text, then allocates `mb` MiB
+//! in the body and returns `{"touched": reply, "mb": mb}` — a run that
+//! breaches `limits.memory_mb` after a completed step (`cairn retry`).
 
 use std::hint::black_box;
 
@@ -24,6 +30,14 @@ mod steps {
     #[step(max_attempts = 1)]
     pub fn huge_step() -> Result<String, StepError> {
         Ok("x".repeat(HUGE))
+    }
+
+    /// POSTs to `{url}/touch` and returns the reply.
+    #[step(max_attempts = 1)]
+    pub fn touch(url: String) -> Result<String, StepError> {
+        let url = format!("{}/touch", url.trim_end_matches('/'));
+        let reply = cairn_sdk::http::post_json(&url, &json!({}))?.error_for_status()?;
+        Ok(reply.text()?)
     }
 
     /// Loops until the host's step timeout stops it.
@@ -84,4 +98,25 @@ fn panic(_ctx: &Ctx) -> Result<Value, WorkflowError> {
 #[workflow]
 fn ok(_ctx: &Ctx) -> Result<Value, WorkflowError> {
     Ok(json!({ "ok": true }))
+}
+
+/// The input of `step_then_grow`.
+#[data]
+#[derive(Debug)]
+struct GrowInput {
+    url: String,
+    mb: usize,
+}
+
+/// A completed step, then `mb` MiB held in the body.
+#[workflow]
+fn step_then_grow(ctx: &Ctx, input: GrowInput) -> Result<Value, WorkflowError> {
+    let touched = ctx.step(steps::touch, input.url.clone())?;
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..input.mb {
+        let mut chunk = vec![0u8; 1 << 20];
+        chunk[0] = 1;
+        kept.push(black_box(chunk));
+    }
+    Ok(json!({ "touched": touched, "mb": black_box(kept).len() }))
 }
