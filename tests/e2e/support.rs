@@ -291,13 +291,16 @@ pub struct Hit {
 
 /// A loopback HTTP server that records every request: the side effects
 /// of steps. Requests to paths in `hold` are answered only after that delay.
-/// It also counts the requests it is handling at once (`max_in_flight`).
+/// It also counts the requests it is handling at once (`max_in_flight`);
+/// after `gather(n)` every request waits until `n` have been in flight at
+/// once, so a test of a concurrency limit does not depend on timing.
 #[derive(Clone)]
 pub struct SideEffects {
     pub port: u16,
     hits: Arc<Mutex<Vec<Hit>>>,
     hold: Arc<Mutex<HashMap<String, Duration>>>,
     fail: Arc<Mutex<HashMap<String, usize>>>,
+    gather: Arc<AtomicUsize>,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
 }
@@ -311,6 +314,7 @@ impl SideEffects {
             hits: Arc::default(),
             hold: Arc::default(),
             fail: Arc::default(),
+            gather: Arc::default(),
             in_flight: Arc::default(),
             max_in_flight: Arc::default(),
         };
@@ -342,6 +346,14 @@ impl SideEffects {
     /// Answers the next `n` requests to `path` with 503.
     pub fn fail(&self, path: &str, n: usize) {
         self.fail.lock().unwrap().insert(path.into(), n);
+    }
+
+    /// Holds every request until `n` requests have been in flight at once
+    /// (then no more): the caller's limit is reached however loaded the
+    /// machine is. Gives up after 60 s, so a limit below `n` shows as a
+    /// smaller `max_in_flight` instead of a hang.
+    pub fn gather(&self, n: usize) {
+        self.gather.store(n, Ordering::SeqCst);
     }
 
     /// The most requests that were being handled at the same time.
@@ -411,6 +423,11 @@ impl SideEffects {
             idempotency_key: key,
             body,
         });
+        let gather = self.gather.load(Ordering::SeqCst);
+        let give_up = Instant::now() + Duration::from_secs(60);
+        while self.max_in_flight.load(Ordering::SeqCst) < gather && Instant::now() < give_up {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let hold = self.hold.lock().unwrap().get(&path).copied();
         if let Some(d) = hold {
             std::thread::sleep(d);
