@@ -66,9 +66,7 @@ fn join_all_returns_submission_order_when_later_steps_finish_first() {
 fn batch_respects_max_concurrency_and_counts_failures() {
     let fx = SideEffects::start();
     let c = deployed(Some(&fx));
-    for i in 0..8 {
-        fx.hold(&format!("/item/{i}"), Duration::from_millis(300));
-    }
+    fx.gather(3);
     let out = run(
         &c,
         "par_batch",
@@ -87,7 +85,7 @@ fn batch_respects_max_concurrency_and_counts_failures() {
     assert_eq!(
         fx.max_in_flight(),
         3,
-        "at most 3 at once, and 3 with 8 held items"
+        "at most 3 at once, and 3 with every item held until 3 are in flight"
     );
     for i in 0..8 {
         assert_eq!(fx.count(&format!("/item/{i}")), 1, "{:?}", fx.hits());
@@ -98,9 +96,7 @@ fn batch_respects_max_concurrency_and_counts_failures() {
 fn the_host_wide_limit_bounds_spawned_steps() {
     let fx = SideEffects::start();
     let c = deployed(Some(&fx)).env("CAIRN_RUNTIME_MAX_CONCURRENT_STEPS", "2");
-    for i in 0..6 {
-        fx.hold(&format!("/item/{i}"), Duration::from_millis(200));
-    }
+    fx.gather(2);
     let out = run(&c, "par_map", json!({"n": 6, "url": fx.url()}));
     assert_eq!(out["status"], "completed", "{out:#}");
     assert_eq!(out["output"]["outputs"].as_array().unwrap().len(), 6);
