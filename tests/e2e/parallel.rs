@@ -318,12 +318,13 @@ fn cancel_stops_steps_in_flight_and_does_not_retry_them() {
     let run = c.newest_run();
     let out = c.json(&["cancel", &run]);
     assert_eq!(out["previous"], "running");
-    // The owner stops waiting for the held steps and ends at once.
-    let started = std::time::Instant::now();
+    // The owner stops waiting for the held steps and ends at once: when it
+    // has exited, the four requests it started are still held unanswered.
     let done = owner.wait_with_output().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(15),
-        "the owner waited"
+    assert_eq!(
+        fx.in_flight(),
+        4,
+        "the owner waited for its steps in flight"
     );
     let report: Value = serde_json::from_slice(&done.stdout).unwrap();
     assert_eq!(report["status"], "cancelled", "{report:#}");

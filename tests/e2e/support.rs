@@ -361,6 +361,11 @@ impl SideEffects {
         self.max_in_flight.load(Ordering::SeqCst)
     }
 
+    /// How many requests are being handled (held, not yet answered) now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     pub fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
