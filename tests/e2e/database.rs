@@ -7,7 +7,7 @@
 //! as root in CI: permissions alone do not stop root, a read-only mount
 //! does). Where mounting is not allowed the read-only case falls back to
 //! `chmod` (which stops anyone but root) and the full-disk case says it
-//! is skipped; `journal::sqlite_error`'s unit tests cover the mapping of
+//! is skipped; `journal::sqlite::error`'s unit tests cover the mapping of
 //! SQLITE_FULL there.
 
 use std::path::{Path, PathBuf};

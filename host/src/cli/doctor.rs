@@ -2,7 +2,7 @@
 //! wrong and what to do; exit 0 when healthy, 2 on any problem, 3 when
 //! there is no database at all.
 
-use cairn::journal::sqlite_check::{Diagnosis, diagnose};
+use cairn::journal::sqlite::check::{Diagnosis, diagnose};
 
 use super::format::print_json;
 use super::{Env, Exit, ExitKind};

@@ -10,14 +10,7 @@
 pub mod human;
 pub mod model;
 mod problem;
-pub mod schema;
 pub mod sqlite;
-pub mod sqlite_check;
-mod sqlite_error;
-mod sqlite_read;
-mod sqlite_retry;
-mod sqlite_write;
-mod writer;
 
 use std::future::Future;
 use std::pin::Pin;

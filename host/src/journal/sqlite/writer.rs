@@ -11,9 +11,9 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::sqlite_error::Place;
-use super::sqlite_write::apply;
-use super::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
+use super::error::Place;
+use super::write::apply;
+use crate::journal::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
 
 /// Most ops one transaction takes, so a flood of writers cannot starve
 /// the callers at the head of the queue.
@@ -44,7 +44,7 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the thread that owns `conn`.
-    pub fn start(conn: Connection, durability: super::Durability, place: Place) -> Writer {
+    pub fn start(conn: Connection, durability: crate::journal::Durability, place: Place) -> Writer {
         let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
@@ -53,8 +53,8 @@ impl Writer {
             .spawn(move || run(conn, rx, c, place))
             .expect("spawn the journal writer thread");
         let wait_spin = match durability {
-            super::Durability::Full => std::time::Duration::ZERO,
-            super::Durability::Relaxed => std::time::Duration::from_micros(25),
+            crate::journal::Durability::Full => std::time::Duration::ZERO,
+            crate::journal::Durability::Relaxed => std::time::Duration::from_micros(25),
         };
         Writer {
             tx,

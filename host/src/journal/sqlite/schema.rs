@@ -6,7 +6,7 @@
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::journal::StoreError;
 
 /// "cairn" squeezed into the 32-bit SQLite application id.
 pub const APPLICATION_ID: i32 = 0x6361_726e;

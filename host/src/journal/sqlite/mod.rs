@@ -1,5 +1,21 @@
 //! The SQLite backend: one writer thread with group commit, a small pool of
 //! read connections, WAL mode.
+//!
+//! `writer.rs` is the thread that owns the write connection; `write.rs`
+//! applies each op (`retry.rs` the retry of a failed run); `read.rs` holds
+//! the queries; `schema.rs` the migrations and the check that a file is
+//! cairn's; `error.rs` turns SQLite's errors into
+//! [`DatabaseProblem`](crate::journal::DatabaseProblem)s;
+//! `check.rs` is the bounded `quick_check` at open and `cairn doctor`'s
+//! examination.
+
+pub mod check;
+mod error;
+mod read;
+mod retry;
+pub mod schema;
+mod write;
+mod writer;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -7,12 +23,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::sqlite_error::Place;
-use super::writer::Writer;
-use super::{
+use self::error::Place;
+use self::writer::Writer;
+use crate::journal::{
     CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, RunEvent, RunFilter,
     RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs, VersionRecord, VersionSummary,
-    WorkerRecord, WriteOp, schema, sqlite_check, sqlite_read as read,
+    WorkerRecord, WriteOp,
 };
 
 /// How long a connection waits for another process's write lock by
@@ -26,7 +42,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct OpenOptions {
     pub durability: Durability,
     /// How long to wait for another process's write lock before giving up
-    /// with [`super::ProblemKind::Locked`].
+    /// with [`ProblemKind::Locked`](crate::journal::ProblemKind::Locked).
     pub lock_timeout: Duration,
 }
 
@@ -64,7 +80,7 @@ impl SqliteStore {
         // Check before any pragma: WAL mode would rewrite a foreign file,
         // and nothing may be written into a damaged one.
         schema::check(&conn, &place.display).map_err(|e| place.reclassify(e))?;
-        sqlite_check::at_open(&conn, &place)?;
+        check::at_open(&conn, &place)?;
         if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             let why = "SQLite could open it for reading only";
             return Err(place

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rusqlite::ErrorCode;
 
-use super::{DatabaseProblem, ProblemKind, StoreError};
+use crate::journal::{DatabaseProblem, ProblemKind, StoreError};
 
 /// Where the database is and how long its connections wait for a lock:
 /// what a message about it needs.

@@ -1,10 +1,10 @@
-//! [`WriteOp::Retry`](super::WriteOp::Retry) on SQLite: a failed run made
+//! [`WriteOp::Retry`](crate::journal::WriteOp::Retry) on SQLite: a failed run made
 //! pending again, in one transaction with its move to another version.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sqlite_write::{insert_events, record_move};
-use super::{NewEvent, RunStatus, StoreError, WriteOutcome};
+use super::write::{insert_events, record_move};
+use crate::journal::{NewEvent, RunStatus, StoreError, WriteOutcome};
 
 /// Revives `run_id` if it ended in a status retry revives and nobody owns
 /// it; otherwise says what it found and changes nothing.

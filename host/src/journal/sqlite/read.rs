@@ -1,8 +1,8 @@
-//! Queries behind the read half of [`super::Storage`] for SQLite.
+//! Queries behind the read half of [`Storage`](crate::journal::Storage) for SQLite.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{
+use crate::journal::{
     EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RunEvent, RunFilter, RunRecord,
     RunStatus, SignalRecord, StateKey, StoreError, UnixMs, VersionRecord, VersionSummary,
     WorkerRecord,

@@ -3,8 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::sqlite_read::read_run;
-use super::{
+use super::read::read_run;
+use crate::journal::{
     EntryKind, ErrorRecord, JournalEntry, NewEntry, NewEvent, NewSignal, Refusal, RunStatus,
     StateEffect, StateKey, StoreError, WriteOp, WriteOutcome,
 };
@@ -217,7 +217,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             to,
             forced,
             at,
-        } => super::sqlite_retry::retry(conn, &run_id, to.as_deref(), forced, at),
+        } => super::retry::retry(conn, &run_id, to.as_deref(), forced, at),
         WriteOp::MarkChecked {
             run_id,
             version,
@@ -325,7 +325,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
     }
 }
 
-fn create_run(conn: &Connection, run: super::NewRun) -> Result<WriteOutcome, StoreError> {
+fn create_run(conn: &Connection, run: crate::journal::NewRun) -> Result<WriteOutcome, StoreError> {
     if let Some(key) = &run.idempotency_key {
         let existing: Option<String> = conn
             .prepare_cached("SELECT run_id FROM run_keys WHERE key = ?1")?
@@ -498,7 +498,11 @@ fn signal(conn: &Connection, s: NewSignal) -> Result<WriteOutcome, StoreError> {
     Ok(WriteOutcome::Signalled { status })
 }
 
-fn add_usage(conn: &Connection, run_id: &str, u: &super::LlmUsage) -> Result<(), StoreError> {
+fn add_usage(
+    conn: &Connection,
+    run_id: &str,
+    u: &crate::journal::LlmUsage,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE runs SET llm_calls = llm_calls + ?2, llm_input_tokens = llm_input_tokens + ?3,
                 llm_output_tokens = llm_output_tokens + ?4

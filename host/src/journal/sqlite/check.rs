@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
-use super::sqlite_error::Place;
-use super::{DatabaseProblem, ProblemKind, StoreError, schema};
+use super::error::Place;
+use super::schema;
+use crate::journal::{DatabaseProblem, ProblemKind, StoreError};
 
 /// Files up to this size (database plus WAL) are checked whole at open;
 /// larger ones only in the `runs` table every command reads, so opening
