@@ -33,3 +33,4 @@ mod start_checks;
 mod versions;
 mod versions_check;
 mod versions_moves;
+mod vocabulary;

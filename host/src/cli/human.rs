@@ -6,6 +6,7 @@
 //! resumes it. Both write through `WriteOp::Answer` / `WriteOp::Signal`,
 //! which check the run's status in the same transaction as the write.
 
+use cairn::journal::EventKind;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -306,7 +307,7 @@ pub fn llm_calls_of(journal: &[JournalEntry], events: &[cairn::journal::RunEvent
     out.extend(
         events
             .iter()
-            .filter(|e| e.kind == "llm" && e.data["step"].is_string())
+            .filter(|e| e.kind == EventKind::Llm && e.data["step"].is_string())
             .map(|e| {
                 let d = &e.data;
                 json!({"model": d["model"], "step": d["step"], "at": e.at, "ok": true,

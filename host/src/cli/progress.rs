@@ -5,6 +5,7 @@
 //! not what this process guesses. Nothing of it is drawn when standard
 //! error is not a terminal or with `--json`.
 
+use cairn::journal::EventKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -101,23 +102,23 @@ impl View {
         self.after = e.id;
         let d = &e.data;
         let s = |k: &str| d[k].as_str().unwrap_or("?").to_string();
-        match e.kind.as_str() {
-            "step" => self.step(d, bar),
-            "status" => self.status(d, bar),
-            "prompt" => {
+        match e.kind {
+            EventKind::Step => self.step(d, bar),
+            EventKind::Status => self.status(d, bar),
+            EventKind::Prompt => {
                 self.asking = Some((s("question"), s("input_type")));
             }
-            "answer" => {
+            EventKind::Answer => {
                 self.asking = None;
                 bar.println(format!("  answered {} by {}", d["value"], s("by")));
             }
-            "event" if d["timed_out"] == true => {
+            EventKind::Event if d["timed_out"] == true => {
                 bar.println(format!("  the wait for signal {} timed out", s("name")))
             }
-            "event" => bar.println(format!("  signal {} taken", s("name"))),
-            "emit" => bar.println(format!("  {} {}", s("kind"), brief(&d["data"]))),
-            "log" => bar.println(format!("  log: {}", s("message"))),
-            "divergence" => bar.println(format!("  DIVERGENCE {}", s("message"))),
+            EventKind::Event => bar.println(format!("  signal {} taken", s("name"))),
+            EventKind::Emit => bar.println(format!("  {} {}", s("kind"), brief(&d["data"]))),
+            EventKind::Log => bar.println(format!("  log: {}", s("message"))),
+            EventKind::Divergence => bar.println(format!("  DIVERGENCE {}", s("message"))),
             _ => {}
         }
     }

@@ -1,6 +1,7 @@
 //! `cairn quickstart`: build the `order` example from source, run it on a
 //! temporary database, and tell what happened, step by step.
 
+use cairn::journal::EventKind;
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -127,28 +128,30 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
 fn narrate(e: &cairn::journal::RunEvent) -> Option<String> {
     let d = &e.data;
     let step = d["step"].as_str().unwrap_or("?");
-    Some(match (e.kind.as_str(), d["state"].as_str()) {
-        ("step", Some("started")) if d["attempt"] == 1 => {
+    Some(match (e.kind, d["state"].as_str()) {
+        (EventKind::Step, Some("started")) if d["attempt"] == 1 => {
             format!("step {step}: started in its own sandboxed instance")
         }
-        ("step", Some("started")) => format!("step {step}: attempt {} started", d["attempt"]),
-        ("step", Some("completed")) => format!("step {step}: completed, result journaled"),
-        ("step", Some("retrying")) => format!(
+        (EventKind::Step, Some("started")) => {
+            format!("step {step}: attempt {} started", d["attempt"])
+        }
+        (EventKind::Step, Some("completed")) => format!("step {step}: completed, result journaled"),
+        (EventKind::Step, Some("retrying")) => format!(
             "step {step}: attempt {} failed ({}); cairn retries it after a backoff",
             d["attempt"],
             d["error"]["message"].as_str().unwrap_or("error")
         ),
-        ("step", Some("failed")) => format!(
+        (EventKind::Step, Some("failed")) => format!(
             "step {step}: failed for good ({})",
             d["error"]["message"].as_str().unwrap_or("error")
         ),
-        ("emit", _) => format!(
+        (EventKind::Emit, _) => format!(
             "progress event `{}`: {}",
             d["kind"].as_str().unwrap_or("?"),
             d["data"]
         ),
-        ("log", _) => format!("log: {}", d["message"].as_str().unwrap_or("")),
-        ("status", _) => format!("run status → {}", d["status"].as_str().unwrap_or("?")),
+        (EventKind::Log, _) => format!("log: {}", d["message"].as_str().unwrap_or("")),
+        (EventKind::Status, _) => format!("run status → {}", d["status"].as_str().unwrap_or("?")),
         _ => return None,
     })
 }

@@ -1,5 +1,6 @@
 //! `cairn runs`, `runs show` and `runs watch`.
 
+use cairn::journal::EventKind;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -223,7 +224,12 @@ fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
     }
     let notable: Vec<&RunEvent> = events
         .iter()
-        .filter(|e| matches!(e.kind.as_str(), "divergence" | "emit" | "log"))
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EventKind::Divergence | EventKind::Emit | EventKind::Log
+            )
+        })
         .collect();
     if !notable.is_empty() {
         println!("events");
@@ -275,9 +281,9 @@ pub fn describe_entry(e: &JournalEntry) -> String {
 /// One event on one line.
 pub fn describe_event(e: &RunEvent) -> String {
     let d = &e.data;
-    let what = match e.kind.as_str() {
-        "status" => format!("status → {}", d["status"].as_str().unwrap_or("?")),
-        "step" => format!(
+    let what = match e.kind {
+        EventKind::Status => format!("status → {}", d["status"].as_str().unwrap_or("?")),
+        EventKind::Step => format!(
             "step {} attempt {} {}{}",
             d["step"].as_str().unwrap_or("?"),
             d["attempt"],
@@ -287,7 +293,7 @@ pub fn describe_event(e: &RunEvent) -> String {
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default()
         ),
-        "log" => format!(
+        EventKind::Log => format!(
             "log {}{}: {}",
             d["step"]
                 .as_str()
@@ -299,27 +305,27 @@ pub fn describe_event(e: &RunEvent) -> String {
                 .unwrap_or("info"),
             d["message"].as_str().unwrap_or("")
         ),
-        "emit" => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
-        "divergence" => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
-        "live" => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
-        "prompt" => format!(
+        EventKind::Emit => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
+        EventKind::Divergence => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
+        EventKind::Live => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
+        EventKind::Prompt => format!(
             "asks a person: {} [{}]",
             d["question"].as_str().unwrap_or("?"),
             d["input_type"].as_str().unwrap_or("?")
         ),
-        "answer" if d["timed_out"] == true => "the prompt timed out".to_string(),
-        "answer" => format!(
+        EventKind::Answer if d["timed_out"] == true => "the prompt timed out".to_string(),
+        EventKind::Answer => format!(
             "answered {} by {}",
             d["value"],
             d["by"].as_str().unwrap_or("?")
         ),
-        "signal" => format!("signal {} sent", d["name"].as_str().unwrap_or("?")),
-        "event" if d["timed_out"] == true => format!(
+        EventKind::Signal => format!("signal {} sent", d["name"].as_str().unwrap_or("?")),
+        EventKind::Event if d["timed_out"] == true => format!(
             "the wait for signal {} timed out",
             d["name"].as_str().unwrap_or("?")
         ),
-        "event" => format!("signal {} taken", d["name"].as_str().unwrap_or("?")),
-        "llm" => match d["error"]["message"].as_str() {
+        EventKind::Event => format!("signal {} taken", d["name"].as_str().unwrap_or("?")),
+        EventKind::Llm => match d["error"]["message"].as_str() {
             Some(m) => format!("llm {} failed: {m}", d["model"].as_str().unwrap_or("?")),
             None => format!(
                 "llm {}{} → {}, {} in / {} out tokens",

@@ -7,6 +7,7 @@
 //! [`sqlite::SqliteStore`] is the one backend today; the [`Storage`] trait
 //! is the seam a Postgres backend would implement.
 
+pub mod event;
 pub mod human;
 pub mod model;
 mod problem;
@@ -17,6 +18,7 @@ use std::pin::Pin;
 
 use serde::Serialize;
 
+pub use event::EventKind;
 pub use human::*;
 pub use model::*;
 pub use problem::{DatabaseProblem, ProblemKind};

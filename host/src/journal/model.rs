@@ -3,6 +3,7 @@
 //! They are small and explicit on purpose. The executor builds them, the
 //! storage backend persists them, and nothing else derives a storage format.
 
+use super::EventKind;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch; every timestamp on disk uses it.
@@ -279,7 +280,7 @@ pub struct RunEvent {
     pub id: i64,
     pub run_id: String,
     pub at: UnixMs,
-    pub kind: String,
+    pub kind: EventKind,
     pub data: serde_json::Value,
 }
 
@@ -287,7 +288,7 @@ pub struct RunEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     pub at: UnixMs,
-    pub kind: String,
+    pub kind: EventKind,
     pub data: serde_json::Value,
 }
 

@@ -1,6 +1,7 @@
 //! The body instance's store data and its `context` imports: every call is
 //! answered from the journal when replaying, and journaled when live.
 
+use crate::journal::EventKind;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -136,7 +137,7 @@ impl BodyState {
             .into_iter()
             .map(|(stream, line)| NewEvent {
                 at: now,
-                kind: "log".into(),
+                kind: EventKind::Log,
                 data: json!({"stream": stream.as_str(), "message": line}),
             })
             .collect()
@@ -201,10 +202,10 @@ impl BodyCx {
         std::mem::take(&mut self.events)
     }
 
-    fn event(&mut self, kind: &str, data: serde_json::Value) {
+    fn event(&mut self, kind: EventKind, data: serde_json::Value) {
         self.event_batch(vec![NewEvent {
             at: crate::clock::now_ms(),
-            kind: kind.into(),
+            kind,
             data,
         }]);
     }
@@ -308,7 +309,7 @@ impl BodyCx {
                 }
                 if !self.went_live {
                     self.went_live = true;
-                    self.event("live", json!({"at": key.to_string()}));
+                    self.event(EventKind::Live, json!({"at": key.to_string()}));
                 }
                 Ok(None)
             }
@@ -321,7 +322,7 @@ impl BodyCx {
         }
         tracing::info!(run = %self.run.id, "{}", d.message);
         self.event(
-            "divergence",
+            EventKind::Divergence,
             json!({"kind": d.key.kind.as_str(), "name": d.key.name,
                    "occurrence": d.key.occurrence, "message": d.message}),
         );
@@ -594,7 +595,8 @@ impl context::Host for BodyState {
         if !self.cx.log.replaying() {
             let data: serde_json::Value =
                 serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data));
-            self.cx.event("emit", json!({"kind": kind, "data": data}));
+            self.cx
+                .event(EventKind::Emit, json!({"kind": kind, "data": data}));
         }
         self.leave(Ok(()))
     }
@@ -611,7 +613,7 @@ impl context::Host for BodyState {
         }
         if !self.cx.log.replaying() {
             self.cx.event(
-                "log",
+                EventKind::Log,
                 json!({"level": level_name(level), "message": message}),
             );
         }

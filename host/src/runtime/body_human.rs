@@ -11,6 +11,7 @@
 //! return suspends the run as `waiting`: the instance is unloaded and the
 //! run resumes by replay when it is answered, signalled, or due.
 
+use crate::journal::EventKind;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{Answer, Prompt, WaitError};
@@ -54,7 +55,7 @@ pub async fn wait_for_user(
             let value = serde_json::to_string(&record).expect("prompt records serialize");
             cx.check_size("the prompt", &value)?;
             let ev = event(
-                "prompt",
+                EventKind::Prompt,
                 json!({"question": record.question, "input_type": record.input_type,
                        "occurrence": prompt_key.occurrence, "deadline": deadline}),
             );
@@ -88,7 +89,10 @@ pub async fn wait_for_user(
                     timed_out: true,
                 };
                 let value = serde_json::to_string(&answer).expect("answers serialize");
-                let ev = event("answer", json!({"by": "timeout", "timed_out": true}));
+                let ev = event(
+                    EventKind::Answer,
+                    json!({"by": "timeout", "timed_out": true}),
+                );
                 cx.record(&answer_key, None, true, Some(value), None, vec![ev])
             }
             None => {
@@ -100,7 +104,10 @@ pub async fn wait_for_user(
                     ),
                 );
                 let value = serde_json::to_string(&error).expect("errors serialize");
-                let ev = event("answer", json!({"by": "timeout", "timed_out": true}));
+                let ev = event(
+                    EventKind::Answer,
+                    json!({"by": "timeout", "timed_out": true}),
+                );
                 cx.record(&answer_key, None, false, Some(value), None, vec![ev])
             }
         };
@@ -147,7 +154,7 @@ pub async fn wait_for_event(
     if let Some(signal) = next {
         cx.check_size(&format!("signal `{name}`"), &signal.payload)?;
         let ev = event(
-            "event",
+            EventKind::Event,
             json!({"name": name, "signal": signal.id, "sent_by": signal.sent_by}),
         );
         let effect = StateEffect::ConsumeSignal { id: signal.id };
@@ -169,7 +176,7 @@ pub async fn wait_for_event(
             format!("no signal `{name}` arrived before the wait's deadline"),
         );
         let value = serde_json::to_string(&error).expect("errors serialize");
-        let ev = event("event", json!({"name": name, "timed_out": true}));
+        let ev = event(EventKind::Event, json!({"name": name, "timed_out": true}));
         let entry = cx.record(&key, None, false, Some(value), None, vec![ev]);
         return Ok(decode_event(&entry));
     }
@@ -193,10 +200,10 @@ async fn suspend<T>(
     .trap())
 }
 
-fn event(kind: &str, data: Value) -> NewEvent {
+fn event(kind: EventKind, data: Value) -> NewEvent {
     NewEvent {
         at: crate::clock::now_ms(),
-        kind: kind.into(),
+        kind,
         data,
     }
 }

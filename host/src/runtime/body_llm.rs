@@ -6,6 +6,7 @@
 //! Also the translation between the WIT types and [`crate::llm`]'s, which
 //! `step_llm.rs` shares.
 
+use crate::journal::EventKind;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
@@ -63,7 +64,7 @@ pub async fn llm(
             let error = error_record(&e);
             let ev = NewEvent {
                 at: crate::clock::now_ms(),
-                kind: "llm".into(),
+                kind: EventKind::Llm,
                 data: json!({"model": request.model, "error": error, "ms": ms}),
             };
             let value = serde_json::to_string(&error).expect("errors serialize");
@@ -95,7 +96,7 @@ pub(super) fn llm_event(
     }
     NewEvent {
         at: crate::clock::now_ms(),
-        kind: "llm".into(),
+        kind: EventKind::Llm,
         data,
     }
 }

@@ -7,6 +7,7 @@
 //! `ctx.step` the sink is the body itself; for a spawned step it is the
 //! task running it.
 
+use crate::journal::EventKind;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -262,7 +263,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
                 logs.into_iter()
                     .map(|(level, message)| NewEvent {
                         at: now,
-                        kind: "log".into(),
+                        kind: EventKind::Log,
                         data: json!({"step": name, "level": level, "message": message}),
                     })
                     .collect(),
@@ -351,7 +352,7 @@ pub fn step_event(
     extra["state"] = json!(state);
     NewEvent {
         at: crate::clock::now_ms(),
-        kind: "step".into(),
+        kind: EventKind::Step,
         data: extra,
     }
 }

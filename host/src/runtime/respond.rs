@@ -6,6 +6,7 @@
 //! `WriteOp::Signal`, which check the run's status in the same transaction
 //! as the write, so of two answers racing for one prompt exactly one wins.
 
+use crate::journal::EventKind;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -128,7 +129,7 @@ pub async fn respond(
     };
     let events = vec![NewEvent {
         at: now,
-        kind: "answer".into(),
+        kind: EventKind::Answer,
         data: json!({"by": by, "occurrence": p.occurrence, "value": value}),
     }];
     let outcome = store

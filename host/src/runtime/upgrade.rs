@@ -6,6 +6,7 @@
 //! by key and input hash — before it asks for anything the journal does not
 //! hold (or returns). Only a clean run moves; the rest finish where they are.
 
+use crate::journal::EventKind;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -216,7 +217,7 @@ impl Runtime {
         }
         let event = NewEvent {
             at: crate::clock::now_ms(),
-            kind: "version".into(),
+            kind: EventKind::Version,
             data: json!({
                 "moved": false,
                 "from": run.version,

@@ -62,11 +62,15 @@ pub enum ServerError {
 }
 
 #[derive(OpenApi)]
-#[openapi(info(
-    title = "cairn",
-    description = "The HTTP API of the cairn durable workflow host.",
-    version = "0.1.0"
-))]
+#[openapi(
+    info(
+        title = "cairn",
+        description = "The HTTP API of the cairn durable workflow host.",
+        version = "0.1.0"
+    ),
+    // The `data` of every server-sent event (`GET /v1/runs/{id}/events`).
+    components(schemas(views::EventView))
+)]
 struct ApiDoc;
 
 /// The API router and its OpenAPI document.

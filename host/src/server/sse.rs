@@ -12,6 +12,7 @@ use futures_util::stream::{self, Stream};
 use super::extract::ApiPath;
 use super::views::EventView;
 use super::{ApiError, ApiResult, AppState};
+use crate::journal::EventKind;
 
 /// One server-sent event as a client reads it.
 #[derive(Debug, utoipa::ToSchema)]
@@ -19,9 +20,9 @@ use super::{ApiError, ApiResult, AppState};
 pub struct SseFrame {
     /// The event's id (send it back as `Last-Event-ID` to resume).
     pub id: String,
-    /// The event's kind: `status`, `step`, `log`, `emit`, `prompt`, ...
-    pub event: String,
-    /// An `EventView`, as JSON.
+    /// The event's kind, the same as `data.kind`.
+    pub event: EventKind,
+    /// An `EventView` (in the document's schemas), as JSON.
     #[schema(content_media_type = "application/json")]
     pub data: String,
 }
@@ -70,7 +71,7 @@ pub async fn events(
             if let Some(e) = c.pending.pop_front() {
                 let event = Event::default()
                     .id(e.id.to_string())
-                    .event(e.kind.clone())
+                    .event(e.kind.as_str())
                     .json_data(&e)
                     .unwrap_or_else(|_| Event::default().comment("unserializable event"));
                 return Some((Ok(event), c));

@@ -1,5 +1,6 @@
 //! What the API returns, as documented types.
 
+use crate::journal::EventKind;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -220,8 +221,7 @@ pub struct EventView {
     pub id: i64,
     pub run_id: String,
     pub at: UnixMs,
-    /// `status`, `step`, `log`, `emit`, `divergence`, `version`, ...
-    pub kind: String,
+    pub kind: EventKind,
     pub data: serde_json::Value,
 }
 

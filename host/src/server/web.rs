@@ -6,6 +6,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::journal::{EntryKind, EventKind, RunStatus};
+
 const INDEX: &str = include_str!("web/index.html");
 const APP: &str = include_str!("web/app.js");
 const RUN: &str = include_str!("web/run.js");
@@ -41,9 +43,47 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             }),
         )
         .route(
+            "/vocabulary.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    vocabulary(),
+                )
+                    .into_response()
+            }),
+        )
+        .route(
             "/style.css",
             get(|| async {
                 ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
             }),
         )
+}
+
+/// The names the page matches on, from the server's own types, so the page
+/// cannot drift from them: run statuses (all, terminal, retryable), event
+/// kinds (the server-sent events it listens to) and journal entry kinds.
+pub fn vocabulary() -> String {
+    fn list<T: Copy>(items: &[T], name: impl Fn(T) -> &'static str) -> String {
+        let names: Vec<&str> = items.iter().map(|&i| name(i)).collect();
+        serde_json::to_string(&names).expect("names serialize")
+    }
+    let terminal: Vec<RunStatus> = RunStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_terminal())
+        .collect();
+    let retryable: Vec<RunStatus> = RunStatus::ALL
+        .into_iter()
+        .filter(|s| s.can_retry())
+        .collect();
+    format!(
+        "// Made by the server from its types (host/src/journal); not a file to edit.\n\
+         const STATUSES = {};\nconst TERMINAL = {};\nconst RETRYABLE = {};\n\
+         const EVENT_KINDS = {};\nconst ENTRY_KINDS = {};\n",
+        list(&RunStatus::ALL, RunStatus::as_str),
+        list(&terminal, RunStatus::as_str),
+        list(&retryable, RunStatus::as_str),
+        list(&EventKind::ALL, EventKind::as_str),
+        list(&EntryKind::ALL, EntryKind::as_str),
+    )
 }

@@ -227,15 +227,25 @@ pub(super) fn events(
     )?;
     let rows = stmt.query_map(params![run_id, after_id], |r| {
         let data: String = r.get(3)?;
-        Ok(RunEvent {
-            id: r.get(0)?,
-            run_id: run_id.to_string(),
-            at: r.get(1)?,
-            kind: r.get(2)?,
-            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
-        })
+        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, data))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, at, kind, data) = row?;
+        let kind = crate::journal::EventKind::parse(&kind).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "event {id} of run {run_id} has unknown kind {kind:?}"
+            ))
+        })?;
+        out.push(RunEvent {
+            id,
+            run_id: run_id.to_string(),
+            at,
+            kind,
+            data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn run_state(

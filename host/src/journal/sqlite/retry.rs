@@ -1,6 +1,7 @@
 //! [`WriteOp::Retry`](crate::journal::WriteOp::Retry) on SQLite: a failed run made
 //! pending again, in one transaction with its move to another version.
 
+use crate::journal::EventKind;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::write::{insert_events, record_move};
@@ -52,7 +53,7 @@ pub(super) fn retry(
         run_id,
         &[NewEvent {
             at,
-            kind: "status".into(),
+            kind: EventKind::Status,
             data: serde_json::json!({
                 "status": "pending",
                 "retried": true,

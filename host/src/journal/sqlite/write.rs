@@ -1,6 +1,7 @@
 //! How each [`WriteOp`] is applied to SQLite, inside the writer's
 //! transaction.
 
+use crate::journal::EventKind;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::read::read_run;
@@ -57,7 +58,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             ])?;
             events.push(NewEvent {
                 at: now,
-                kind: "status".into(),
+                kind: EventKind::Status,
                 data: serde_json::json!({"status": status.as_str(), "wake_at": wake_at}),
             });
             insert_events(conn, &run_id, &events)?;
@@ -87,7 +88,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                     &run_id,
                     &[NewEvent {
                         at: crate::clock::now_ms(),
-                        kind: "status".into(),
+                        kind: EventKind::Status,
                         data: serde_json::json!({
                             "status": r.status.as_str(),
                             "activation": r.activations,
@@ -128,7 +129,7 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
                     &run_id,
                     &[NewEvent {
                         at,
-                        kind: "status".into(),
+                        kind: EventKind::Status,
                         data: serde_json::json!({"status": "cancelled"}),
                     }],
                 )?;
@@ -367,7 +368,7 @@ fn create_run(conn: &Connection, run: crate::journal::NewRun) -> Result<WriteOut
         &run.id,
         &[NewEvent {
             at: run.created_at,
-            kind: "status".into(),
+            kind: EventKind::Status,
             data: serde_json::json!({"status": status.as_str(), "worker": run.owner}),
         }],
     )?;
@@ -491,7 +492,7 @@ fn signal(conn: &Connection, s: NewSignal) -> Result<WriteOutcome, StoreError> {
         &s.run_id,
         &[NewEvent {
             at: s.sent_at,
-            kind: "signal".into(),
+            kind: EventKind::Signal,
             data: serde_json::json!({"name": s.name, "by": s.sent_by}),
         }],
     )?;
@@ -579,7 +580,7 @@ pub(super) fn record_move(
         run_id,
         &[NewEvent {
             at,
-            kind: "version".into(),
+            kind: EventKind::Version,
             data: serde_json::json!({"moved": true, "from": from, "to": to, "forced": forced}),
         }],
     )
@@ -668,7 +669,7 @@ pub(super) fn insert_events(
     let mut stmt =
         conn.prepare_cached("INSERT INTO events (run_id, at, kind, data) VALUES (?1, ?2, ?3, ?4)")?;
     for e in events {
-        stmt.execute(params![run_id, e.at, e.kind, e.data.to_string()])?;
+        stmt.execute(params![run_id, e.at, e.kind.as_str(), e.data.to_string()])?;
     }
     Ok(())
 }

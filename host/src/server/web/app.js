@@ -4,7 +4,6 @@
 "use strict";
 
 const app = document.getElementById("app");
-const STATUSES = ["pending", "running", "sleeping", "waiting", "completed", "failed", "cancelled", "diverged"];
 let token = localStorage.getItem("cairn-token") || "";
 let timer = null;
 let source = null;

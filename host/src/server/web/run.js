@@ -82,8 +82,6 @@ function describeEntry(e) {
   }
 }
 
-const TERMINAL = ["completed", "failed", "cancelled", "diverged"];
-
 function runPage(id) {
   setNav("runs");
   const summary = el("dl", { class: "grid", id: "summary" });
@@ -105,7 +103,6 @@ function runPage(id) {
     source = null;
     runPage(id);
   } }, "Retry run");
-  const RETRYABLE = ["failed", "diverged"];
   app.replaceChildren(
     el("h1", {}, "Run ", el("code", {}, id)),
     summary, el("p", {}, cancel, retry), prompt, io,
@@ -292,7 +289,7 @@ function runPage(id) {
   loadPrompts.now();
   const url = `/v1/runs/${id}/events${token ? `?token=${encodeURIComponent(token)}` : ""}`;
   source = new EventSource(url);
-  for (const kind of ["status", "step", "log", "emit", "divergence", "version", "answer", "prompt", "signal", "live", "llm"]) {
+  for (const kind of EVENT_KINDS) {
     source.addEventListener(kind, onEvent);
   }
   source.onmessage = onEvent;
