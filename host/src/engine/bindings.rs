@@ -3,7 +3,7 @@
 //! The host binds `workflow-base`, the exports every component has had
 //! since `cairn:workflow@0.1.0`, so a component built against any 0.1.x
 //! links (imports match by semver). Exports added later (`describe-ext`)
-//! are looked up by name on the instance: see `runtime/step.rs`.
+//! are looked up by name on the instance: see `runtime/step/describe.rs`.
 
 wasmtime::component::bindgen!({
     world: "workflow-base",

@@ -12,7 +12,7 @@
 //! `anthropic.rs` translate [`ChatRequest`] / [`ChatResponse`] to each wire
 //! format; `retry.rs` sends with retries on 429, 5xx and connection
 //! failures, honouring `Retry-After`. Journaling is the runtime's business
-//! (`runtime/body_llm.rs`); this module only talks HTTP.
+//! (`runtime/body/llm.rs`); this module only talks HTTP.
 
 mod anthropic;
 mod openai;

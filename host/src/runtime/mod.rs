@@ -2,35 +2,14 @@
 //! them, runs activations (replaying the journal, then going live), and
 //! keeps this worker's heartbeat.
 
-mod activation;
-mod appender;
 mod body;
-mod body_human;
-mod body_llm;
-mod body_patch;
-mod body_spawn;
-mod body_step;
-pub mod human;
-pub mod interrupt;
-pub mod lease;
-pub mod manifest_ext;
-pub mod metrics;
-pub mod ownership;
-pub mod replay;
-pub mod respond;
-pub mod retry;
-pub mod scheduler;
-pub mod start;
+pub mod outside;
+pub mod run;
 pub mod step;
-pub mod step_llm;
-pub mod triggers;
-pub mod upgrade;
 pub mod versions;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
@@ -38,76 +17,17 @@ use crate::config::Config;
 use crate::engine::{CairnEngine, EngineConfig};
 use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp, WriteOutcome};
 
-pub use activation::Outcome;
-pub use ownership::WorkerIdentity;
-pub use retry::{RetryError, RetryReport};
-pub use scheduler::ClaimError;
-pub use upgrade::{Check, UpgradeError, UpgradeReport};
+use run::interrupt::Interrupt;
+use run::{lease, metrics, start};
+
+pub use outside::retry::{RetryError, RetryReport};
+pub use outside::{human, respond};
+pub use run::activation::Outcome;
+pub use run::active::{ABANDONED, ActiveRun};
+pub use run::ownership::WorkerIdentity;
+pub use run::scheduler::ClaimError;
+pub use versions::upgrade::{Check, UpgradeError, UpgradeReport};
 pub use versions::{DeployOptions, DeployReport, LoadedVersion, Manifest, VersionError};
-
-/// A run this process is executing: lets `cancel` reach it, and the lease
-/// guard abandon it.
-#[derive(Debug, Default)]
-pub struct ActiveRun {
-    cancelled: AtomicBool,
-    abandoned: AtomicBool,
-    /// The lease epoch the run was claimed in (`lease.rs`).
-    epoch: u64,
-    notify: Notify,
-}
-
-/// Why an abandoned activation stops.
-pub const ABANDONED: &str = "this worker's lease lapsed while it executed the run, so another \
-    worker may own it now; the activation was abandoned";
-
-impl ActiveRun {
-    /// True once the run was cancelled.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// True once the activation was abandoned (the lease lapsed).
-    pub fn is_abandoned(&self) -> bool {
-        self.abandoned.load(Ordering::SeqCst)
-    }
-
-    /// Marks the run cancelled and wakes whatever waits on it.
-    pub fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-
-    /// Marks the activation abandoned and wakes whatever waits on it;
-    /// false if it already was.
-    pub fn abandon(&self) -> bool {
-        let first = !self.abandoned.swap(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-        first
-    }
-
-    /// Why the activation must stop now, if it must.
-    pub fn stop_reason(&self) -> Option<interrupt::Interrupt> {
-        if self.is_cancelled() {
-            Some(interrupt::Interrupt::Cancelled)
-        } else if self.is_abandoned() {
-            Some(interrupt::Interrupt::Fenced(ABANDONED.into()))
-        } else {
-            None
-        }
-    }
-
-    /// Resolves when the run is cancelled or the activation abandoned,
-    /// with the interrupt to trap with.
-    pub async fn stopped(&self) -> interrupt::Interrupt {
-        loop {
-            let notified = self.notify.notified();
-            if let Some(i) = self.stop_reason() {
-                return i;
-            }
-            notified.await;
-        }
-    }
-}
 
 /// How a run is started.
 #[derive(Debug, Clone, Default)]
@@ -127,7 +47,7 @@ pub enum StartError {
     UnknownWorkflow(String),
     #[error("the input is not valid JSON: {0}")]
     BadInput(String),
-    /// The input or the options do not fit the workflow (see `start.rs`).
+    /// The input or the options do not fit the workflow (see `run/start.rs`).
     #[error(transparent)]
     Refused(#[from] start::StartRefusal),
     #[error(transparent)]
@@ -153,7 +73,7 @@ pub struct Runtime {
     /// Spawned steps running at once in this process
     /// (`runtime.max_concurrent_steps`).
     step_slots: Arc<tokio::sync::Semaphore>,
-    /// Whether this worker's lease still holds (`lease.rs`).
+    /// Whether this worker's lease still holds (`run/lease.rs`).
     pub lease: lease::LeaseGuard,
     /// The lease epoch of each claim in progress, taken before the claim
     /// was written: the activation it starts inherits it.
@@ -199,7 +119,7 @@ impl Runtime {
             claims: Mutex::new(HashMap::new()),
             start_checks: start::StartChecks::default(),
         });
-        tokio::spawn(heartbeat(Arc::downgrade(&rt)));
+        tokio::spawn(run::heartbeat::heartbeat(Arc::downgrade(&rt)));
         Ok(rt)
     }
 
@@ -269,7 +189,7 @@ impl Runtime {
     }
 
     /// A run to create, on the active version of `workflow`, once the
-    /// checks every start shares (`start.rs`) pass.
+    /// checks every start shares (`run/start.rs`) pass.
     pub fn new_run(
         &self,
         workflow: &str,
@@ -371,17 +291,17 @@ impl Runtime {
     /// LLM call) starts: `Err` once the activation was abandoned or
     /// cancelled, or this worker's lease lapsed, or it lapsed since the
     /// run was claimed.
-    pub fn lease_check(&self, active: &ActiveRun) -> Result<(), interrupt::Interrupt> {
+    pub fn lease_check(&self, active: &ActiveRun) -> Result<(), Interrupt> {
         if let Some(i) = active.stop_reason() {
             return Err(i);
         }
         if let Err(lapse) = self.lease.check(crate::clock::now_ms()) {
             self.lapsed(&lapse);
-            return Err(interrupt::Interrupt::Fenced(lapse.to_string()));
+            return Err(Interrupt::Fenced(lapse.to_string()));
         }
         if active.epoch != self.lease.epoch() {
             active.abandon();
-            return Err(interrupt::Interrupt::Fenced(ABANDONED.into()));
+            return Err(Interrupt::Fenced(ABANDONED.into()));
         }
         Ok(())
     }
@@ -416,10 +336,8 @@ impl Runtime {
 
     fn register(&self, run_id: &str) -> Arc<ActiveRun> {
         let claimed_in = self.claims.lock().expect("claims").remove(run_id);
-        let a = Arc::new(ActiveRun {
-            epoch: claimed_in.unwrap_or_else(|| self.lease.epoch()),
-            ..ActiveRun::default()
-        });
+        let epoch = claimed_in.unwrap_or_else(|| self.lease.epoch());
+        let a = Arc::new(ActiveRun::new(epoch));
         self.active
             .lock()
             .expect("active runs")
@@ -449,82 +367,4 @@ pub enum RuntimeError {
     Engine(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// Releases runs this worker owns but has not executed for a whole beat
-/// (an activation that ended without recording its end, say when the
-/// journal could not be written): nobody else would take them while this
-/// worker lives. Returns the runs owned and idle now, for the next beat.
-async fn release_strays(
-    rt: &Runtime,
-    before: std::collections::HashSet<String>,
-) -> std::collections::HashSet<String> {
-    let Ok(owned) = rt.store.owned_by(&rt.worker.id) else {
-        return before;
-    };
-    let idle: std::collections::HashSet<String> = {
-        let active = rt.active.lock().expect("active runs");
-        owned
-            .into_iter()
-            .filter(|id| !active.contains_key(id))
-            .collect()
-    };
-    for id in idle.intersection(&before) {
-        tracing::warn!(run = %id, "releasing a run this worker owned but no longer executed");
-        let _ = rt
-            .store
-            .write(WriteOp::Release {
-                run_id: id.clone(),
-                owner: rt.worker.id.clone(),
-            })
-            .await;
-        rt.wake.notify_one();
-    }
-    idle
-}
-
-/// Refreshes this worker's heartbeat and notices cancellations of the runs
-/// it executes, until the runtime is dropped. A lapse of the lease found
-/// at a beat (the process was paused, or its beats failed) abandons the
-/// runs it executes before the lease is renewed.
-async fn heartbeat(rt: Weak<Runtime>) {
-    let mut last_beat = crate::clock::now_ms();
-    // Runs this worker owned without executing them at the last beat.
-    let mut idle: std::collections::HashSet<String> = Default::default();
-    loop {
-        let interval = match rt.upgrade() {
-            Some(rt) => rt.lease.beat_interval_ms(),
-            None => return,
-        };
-        tokio::time::sleep(Duration::from_millis(interval.clamp(1, 250) as u64)).await;
-        let Some(rt) = rt.upgrade() else { return };
-        let now = crate::clock::now_ms();
-        if now - last_beat >= interval {
-            last_beat = now;
-            rt.lease_holds();
-            match rt
-                .store
-                .write(WriteOp::Heartbeat(rt.worker.record(now)))
-                .await
-            {
-                Ok(_) => rt.lease.renewed(now),
-                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
-            }
-            idle = release_strays(&rt, idle).await;
-        }
-        if rt.active_count() == 0 {
-            continue;
-        }
-        match rt.store.cancelled_owned(&rt.worker.id) {
-            Ok(ids) => {
-                let active = rt.active.lock().expect("active runs");
-                for id in ids {
-                    if let Some(a) = active.get(&id) {
-                        a.cancel();
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "checking for cancellations failed"),
-        }
-    }
 }

@@ -6,7 +6,6 @@
 //! by key and input hash — before it asks for anything the journal does not
 //! hold (or returns). Only a clean run moves; the rest finish where they are.
 
-use crate::journal::EventKind;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -14,15 +13,17 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::engine::bindings::types as wit;
-use crate::journal::{NewEvent, RunRecord, RunStatus, StoreError, WriteOp, WriteOutcome};
+use crate::journal::{
+    EventKind, NewEvent, RunRecord, RunStatus, StoreError, WriteOp, WriteOutcome,
+};
 
-use super::Runtime;
-use super::activation::{returned_error, short, trap_error};
-use super::body::{BodyCx, BodyState};
-use super::body_spawn::DrySpawns;
-use super::interrupt::Interrupt;
-use super::replay::{Divergence, ReplayLog};
-use super::versions::{LoadedVersion, VersionError};
+use super::{LoadedVersion, VersionError};
+use crate::runtime::Runtime;
+use crate::runtime::body::spawn::DrySpawns;
+use crate::runtime::body::{BodyCx, BodyState};
+use crate::runtime::run::activation::{returned_error, short, trap_error};
+use crate::runtime::run::interrupt::Interrupt;
+use crate::runtime::run::replay::{Divergence, ReplayLog};
 
 /// The result of replaying a run's journal against a version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,7 +169,7 @@ impl Runtime {
         };
         let log = ReplayLog::new(entries);
         let total = log.remaining();
-        let active = Arc::new(super::ActiveRun::default());
+        let active = Arc::new(crate::runtime::ActiveRun::default());
         let mut state = BodyState::new(
             self.clone(),
             run.clone(),

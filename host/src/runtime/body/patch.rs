@@ -7,8 +7,8 @@
 
 use crate::journal::EntryKind;
 
-use super::body::BodyCx;
-use super::interrupt::Interrupt;
+use super::BodyCx;
+use crate::runtime::run::interrupt::Interrupt;
 
 /// The body reached a patch marker.
 pub async fn patched(cx: &mut BodyCx, change_id: String) -> wasmtime::Result<bool> {

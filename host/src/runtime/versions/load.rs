@@ -4,124 +4,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::bindings::WorkflowPre;
-use crate::engine::bindings::types as wit;
 use crate::engine::{CairnEngine, LoadError, SandboxKind, linker};
 use crate::journal::{Storage, StoreError, VersionRecord, WriteOp, WriteOutcome};
+use crate::runtime::body::BodyState;
+use crate::runtime::step::StepState;
 
-use super::body::BodyState;
-use super::manifest_ext::SessionNeed;
-use super::step::StepState;
-
-/// A step's retry policy as cairn stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    pub initial_backoff_ms: u64,
-    pub backoff_factor: f64,
-    pub max_backoff_ms: u64,
-    pub timeout_ms: u64,
-}
-
-impl RetryPolicy {
-    /// The wait after failed attempt `attempt` (1-based).
-    pub fn backoff_ms(&self, attempt: u32) -> u64 {
-        let exp = self
-            .backoff_factor
-            .max(1.0)
-            .powi(attempt.saturating_sub(1) as i32);
-        ((self.initial_backoff_ms as f64) * exp).min(self.max_backoff_ms as f64) as u64
-    }
-}
-
-impl From<wit::RetryPolicy> for RetryPolicy {
-    fn from(p: wit::RetryPolicy) -> Self {
-        RetryPolicy {
-            max_attempts: p.max_attempts.max(1),
-            initial_backoff_ms: p.initial_backoff_ms,
-            backoff_factor: p.backoff_factor,
-            max_backoff_ms: p.max_backoff_ms,
-            timeout_ms: p.timeout_ms,
-        }
-    }
-}
-
-/// A trigger as stored in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum TriggerDecl {
-    Event { name: String },
-    Webhook { source: String, event: String },
-}
-
-/// A workflow as stored in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkflowDecl {
-    pub name: String,
-    pub triggers: Vec<TriggerDecl>,
-    /// The JSON Schema a run's input must satisfy, from the manifest
-    /// extension; `None` (a component built against 0.1.0, or an input
-    /// type without a schema) checks nothing at start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub input_schema: Option<serde_json::Value>,
-    /// Whether its runs need a session id, from the manifest extension.
-    #[serde(default, skip_serializing_if = "SessionNeed::is_optional")]
-    pub session: SessionNeed,
-}
-
-/// A step as stored in the manifest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepDecl {
-    pub name: String,
-    pub policy: RetryPolicy,
-}
-
-/// What `describe()` returned, as stored with the version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub sdk_version: String,
-    pub workflows: Vec<WorkflowDecl>,
-    pub steps: Vec<StepDecl>,
-}
-
-impl From<wit::Manifest> for Manifest {
-    fn from(m: wit::Manifest) -> Self {
-        Manifest {
-            sdk_version: m.sdk_version,
-            workflows: m
-                .workflows
-                .into_iter()
-                .map(|w| WorkflowDecl {
-                    input_schema: None,
-                    session: SessionNeed::Optional,
-                    name: w.name,
-                    triggers: w
-                        .triggers
-                        .into_iter()
-                        .map(|t| match t {
-                            wit::Trigger::Event(name) => TriggerDecl::Event { name },
-                            wit::Trigger::Webhook(h) => TriggerDecl::Webhook {
-                                source: h.source,
-                                event: h.event,
-                            },
-                        })
-                        .collect(),
-                })
-                .collect(),
-            steps: m
-                .steps
-                .into_iter()
-                .map(|s| StepDecl {
-                    name: s.name,
-                    policy: s.policy.into(),
-                })
-                .collect(),
-        }
-    }
-}
+use super::manifest::{Manifest, RetryPolicy};
 
 /// A version ready to run: compiled, linked, with its manifest.
 pub struct LoadedVersion {
@@ -337,7 +229,7 @@ impl Versions {
             steps: Vec::new(),
         };
         let linked = self.link(&record, component.clone(), placeholder)?;
-        let manifest = super::step::describe(&self.engine, &linked)
+        let manifest = crate::runtime::step::describe(&self.engine, &linked)
             .await
             .map_err(VersionError::Describe)?;
         if manifest.workflows.is_empty() {

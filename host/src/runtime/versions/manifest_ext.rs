@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::versions::Manifest;
+use super::Manifest;
 
 /// The versions of the document this host reads.
 const KNOWN_VERSION: u32 = 1;
@@ -78,7 +78,7 @@ pub fn apply(manifest: &mut Manifest, text: &str) -> Result<(), String> {
             ));
         };
         if let Some(schema) = &ext.input_schema {
-            super::start::compile_schema(schema).map_err(|e| {
+            crate::runtime::run::start::compile_schema(schema).map_err(|e| {
                 format!(
                     "the input schema of workflow `{}` is not valid: {e}",
                     ext.name

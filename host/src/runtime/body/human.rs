@@ -11,18 +11,17 @@
 //! return suspends the run as `waiting`: the instance is unloaded and the
 //! run resumes by replay when it is answered, signalled, or due.
 
-use crate::journal::EventKind;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{Answer, Prompt, WaitError};
 use crate::journal::{
-    AnswerRecord, EntryKind, ErrorRecord, JournalEntry, NewEvent, PromptRecord, RunStatus,
-    StateEffect,
+    AnswerRecord, EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent, PromptRecord,
+    RunStatus, StateEffect,
 };
 
-use super::body::BodyCx;
-use super::interrupt::Interrupt;
-use super::replay::input_hash;
+use super::BodyCx;
+use crate::runtime::run::interrupt::Interrupt;
+use crate::runtime::run::replay::input_hash;
 
 /// The body asked a person.
 pub async fn wait_for_user(
@@ -33,7 +32,7 @@ pub async fn wait_for_user(
     let answer_key = cx.log.next_key(EntryKind::Answer, "prompt");
     // A malformed prompt is the body's own fault and fails the same way on
     // every replay, so it is not journaled.
-    let checked = match super::human::prompt_record(&prompt, None) {
+    let checked = match crate::runtime::outside::human::prompt_record(&prompt, None) {
         Ok(r) => r,
         Err(message) => return Ok(Err(WaitError::BadPrompt(message))),
     };

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 
 use crate::journal::{RunRecord, RunStatus, StoreError};
 
-use super::{Outcome, Runtime};
+use crate::runtime::{Outcome, Runtime};
 
 /// A run taken over by this worker, ready to activate.
 type Claimed = RunRecord;

@@ -6,13 +6,12 @@
 //! `WriteOp::Signal`, which check the run's status in the same transaction
 //! as the write, so of two answers racing for one prompt exactly one wins.
 
-use crate::journal::EventKind;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::journal::{
-    AnswerRecord, EntryKind, JournalEntry, NewEvent, NewSignal, Refusal, RunStatus, Storage,
-    StoreError, UnixMs, WriteOp, WriteOutcome,
+    AnswerRecord, EntryKind, EventKind, JournalEntry, NewEvent, NewSignal, Refusal, RunStatus,
+    Storage, StoreError, UnixMs, WriteOp, WriteOutcome,
 };
 
 use super::human::{check_answer, parse_plain};

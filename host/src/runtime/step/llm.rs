@@ -11,8 +11,8 @@ use crate::engine::http_policy::Gate;
 use crate::journal::{LlmUsage, Storage, WriteOp};
 use crate::llm::Providers;
 
-use super::body_llm::{llm_event, to_chat_request, to_wit_error, to_wit_response};
-use super::step::StepState;
+use super::StepState;
+use crate::runtime::body::llm::{llm_event, to_chat_request, to_wit_error, to_wit_response};
 
 /// What a step attempt needs to call providers: the registry, and where
 /// to count the tokens.

@@ -4,21 +4,22 @@
 //! the run's totals in the same transaction as the entry.
 //!
 //! Also the translation between the WIT types and [`crate::llm`]'s, which
-//! `step_llm.rs` shares.
+//! `step/llm.rs` shares.
 
-use crate::journal::EventKind;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
 use crate::engine::bindings::types::{
     ErrorInfo, Message, ResponseFormat, Role, TokenUsage, ToolCall,
 };
-use crate::journal::{EntryKind, ErrorRecord, JournalEntry, LlmUsage, NewEvent, StateEffect};
+use crate::journal::{
+    EntryKind, ErrorRecord, EventKind, JournalEntry, LlmUsage, NewEvent, StateEffect,
+};
 use crate::llm;
 
-use super::body::BodyCx;
-use super::interrupt::Interrupt;
-use super::replay::input_hash;
+use super::BodyCx;
+use crate::runtime::run::interrupt::Interrupt;
+use crate::runtime::run::replay::input_hash;
 
 /// The body called an LLM.
 pub async fn llm(
@@ -77,7 +78,7 @@ pub async fn llm(
 }
 
 /// The `llm` event of one call, for `runs watch` and `runs show`.
-pub(super) fn llm_event(
+pub(in crate::runtime) fn llm_event(
     model: &str,
     reply: &llm::ChatResponse,
     ms: u64,
@@ -143,7 +144,7 @@ fn request_json(r: &LlmRequest) -> Value {
 
 /// The WIT request as the providers take it; `Err` for JSON that does not
 /// parse.
-pub(super) fn to_chat_request(r: &LlmRequest) -> Result<llm::ChatRequest, LlmError> {
+pub(in crate::runtime) fn to_chat_request(r: &LlmRequest) -> Result<llm::ChatRequest, LlmError> {
     let parse = |what: &str, text: &str| -> Result<Value, LlmError> {
         serde_json::from_str(text)
             .map_err(|e| LlmError::BadRequest(format!("{what} is not valid JSON: {e}")))
@@ -215,7 +216,7 @@ fn response_json(r: &llm::ChatResponse) -> Value {
 }
 
 /// A reply as the guest receives it.
-pub(super) fn to_wit_response(r: llm::ChatResponse) -> LlmResponse {
+pub(in crate::runtime) fn to_wit_response(r: llm::ChatResponse) -> LlmResponse {
     LlmResponse {
         content: r.content,
         tool_calls: r
@@ -257,7 +258,7 @@ fn error_record(e: &llm::LlmError) -> ErrorRecord {
 }
 
 /// A failure as the guest receives it.
-pub(super) fn to_wit_error(e: &llm::LlmError) -> LlmError {
+pub(in crate::runtime) fn to_wit_error(e: &llm::LlmError) -> LlmError {
     from_record(error_record(e))
 }
 

@@ -2,12 +2,11 @@
 //! backoff timers, and the final outcome journaled exactly once.
 //!
 //! The attempt loop, [`run_step`], is shared with spawned steps
-//! (`body_spawn.rs`): it works on a [`StepJob`] (what to run) and reports
+//! (`spawn/`): it works on a [`StepJob`] (what to run) and reports
 //! through a [`StepSink`] (where outcomes, events and waits go). For
 //! `ctx.step` the sink is the body itself; for a spawned step it is the
 //! task running it.
 
-use crate::journal::EventKind;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -18,14 +17,14 @@ use crate::engine::bindings::types as wit;
 use crate::engine::bindings::types::ErrorInfo;
 use crate::engine::http_policy::Gate;
 use crate::engine::limits::LimitExceeded;
-use crate::journal::{EntryKind, ErrorRecord, JournalEntry, NewEvent};
+use crate::journal::{EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent};
 
-use super::body::BodyCx;
-use super::interrupt::Interrupt;
-use super::replay::{Key, input_hash};
-use super::step::{AttemptResult, AttemptSpec, run_attempt};
-use super::versions::LoadedVersion;
-use super::{ActiveRun, Runtime};
+use super::BodyCx;
+use crate::runtime::run::interrupt::Interrupt;
+use crate::runtime::run::replay::{Key, input_hash};
+use crate::runtime::step::{AttemptResult, AttemptSpec, run_attempt};
+use crate::runtime::versions::LoadedVersion;
+use crate::runtime::{ActiveRun, Runtime};
 
 /// After this long a running step's start event is written on its own.
 const SLOW_STEP: std::time::Duration = std::time::Duration::from_millis(50);
@@ -206,7 +205,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     };
     let limits = rt.config.limits;
     let gate = attempt_gate(job);
-    let llm = std::sync::Arc::new(super::step_llm::StepLlm {
+    let llm = std::sync::Arc::new(crate::runtime::step::llm::StepLlm {
         providers: rt.llm.clone(),
         store: rt.store.clone(),
         run_id: job.run_id.clone(),
@@ -216,7 +215,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     loop {
         let slot = sink.slot().await?;
         // A worker paused past its lease may have lost the run: it starts
-        // no attempt until it knows the lease holds (`lease.rs`).
+        // no attempt until it knows the lease holds (`run/lease.rs`).
         rt.lease_check(&job.active).map_err(Interrupt::trap)?;
         let started = crate::clock::now_ms();
         let spec = AttemptSpec {

@@ -5,7 +5,7 @@
 //! and that a workflow that needs a session has one.
 //!
 //! The schema and the session need come from the manifest extension
-//! (`manifest_ext.rs`); a version without them (built against
+//! (`versions/manifest_ext.rs`); a version without them (built against
 //! `cairn:workflow@0.1.0`) is checked for size and JSON only, as before.
 //! Compiled validators are kept per version, so a start costs one
 //! validation, not a schema compilation.
@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::engine::limits::human_bytes;
 use crate::journal::{Storage, StoreError};
 
-use super::manifest_ext::SessionNeed;
-use super::versions::Manifest;
+use crate::runtime::versions::Manifest;
+use crate::runtime::versions::manifest_ext::SessionNeed;
 
 /// Why a start was refused; each is bad input (exit 2, HTTP 400).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::journal::{RunStatus, StoreError, WriteOp, WriteOutcome};
 
-use super::Runtime;
-use super::activation::short;
-use super::upgrade::{Check, UpgradeError};
+use crate::runtime::Runtime;
+use crate::runtime::run::activation::short;
+use crate::runtime::versions::upgrade::{Check, UpgradeError};
 
 /// Why a run could not be retried.
 #[derive(Debug, thiserror::Error)]

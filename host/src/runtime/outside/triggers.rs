@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::journal::{StoreError, UnixMs, WriteOp, WriteOutcome};
 
-use super::versions::{Manifest, TriggerDecl};
-use super::{Runtime, StartError, StartOptions};
+use crate::runtime::versions::{Manifest, TriggerDecl};
+use crate::runtime::{Runtime, StartError, StartOptions};
 
 /// What arrived.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,11 +10,11 @@ use crate::engine::bindings::types as wit;
 use crate::engine::limits::LimitExceeded;
 use crate::journal::{ErrorRecord, NewEvent, RunRecord, RunStatus, UnixMs, WriteOp};
 
-use super::Runtime;
-use super::body::BodyState;
 use super::interrupt::Interrupt;
 use super::replay::ReplayLog;
-use super::step::{info_record, trap_message};
+use crate::runtime::Runtime;
+use crate::runtime::body::BodyState;
+use crate::runtime::step::{info_record, trap_message};
 
 /// How an activation ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,7 +85,7 @@ impl Runtime {
     async fn activate_inner(
         self: &Arc<Self>,
         run: RunRecord,
-        active: Arc<super::ActiveRun>,
+        active: Arc<crate::runtime::ActiveRun>,
     ) -> Outcome {
         let run = self.maybe_move(run).await;
         let version = match self.versions.get(&*self.store, &run.version).await {
@@ -125,11 +125,11 @@ impl Runtime {
             state.cx.event_batch(lines);
         }
         // Spawned steps still running end before the activation does
-        // (`body_spawn.rs`); an interrupted activation abandons them.
+        // (`body/spawn/`); an interrupted activation abandons them.
         let abandon = matches!(&result, Err(t) if t
             .downcast_ref::<Interrupt>()
             .is_some_and(|i| !matches!(i, Interrupt::Suspend { .. })));
-        let settled = super::body_spawn::settle(&mut state.cx, abandon).await;
+        let settled = crate::runtime::body::spawn::settle(&mut state.cx, abandon).await;
         if state.cx.active.is_cancelled() {
             state.cx.flush_events();
             let _ = state.cx.barrier().await;
@@ -202,9 +202,9 @@ impl Runtime {
 
     /// Instantiates the body of `version` and runs `run`'s workflow in it,
     /// live or dry as `state` says.
-    pub(super) async fn call_body(
+    pub(in crate::runtime) async fn call_body(
         &self,
-        version: &super::versions::LoadedVersion,
+        version: &crate::runtime::versions::LoadedVersion,
         run: &RunRecord,
         state: BodyState,
     ) -> (
@@ -265,7 +265,7 @@ impl Runtime {
 }
 
 /// What a run records when its body returned an error.
-pub(super) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
+pub(in crate::runtime) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
     match e {
         wit::WorkflowError::Failed(i) => info_record(i),
         wit::WorkflowError::BadInput(m) => ErrorRecord::new("bad-input", m),
@@ -279,7 +279,7 @@ pub(super) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
 /// What a run records when its body trapped (not on purpose: an
 /// [`Interrupt`] is no failure) or hit a limit; `panic` is the message the
 /// SDK reported before a panic's trap.
-pub(super) fn trap_error(trap: &wasmtime::Error, panic: Option<&str>) -> ErrorRecord {
+pub(in crate::runtime) fn trap_error(trap: &wasmtime::Error, panic: Option<&str>) -> ErrorRecord {
     if let Some(l) = trap.downcast_ref::<LimitExceeded>() {
         return ErrorRecord::new("limit", l.message.clone());
     }

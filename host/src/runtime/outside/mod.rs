@@ -1,0 +1,9 @@
+//! What is done to a run from outside it: answers to its prompts and
+//! signals (`respond.rs`, with `human.rs` saying what a valid prompt and a
+//! fitting answer are), `cairn retry` (`retry.rs`), and the triggers that
+//! start runs (`triggers.rs`).
+
+pub mod human;
+pub mod respond;
+pub mod retry;
+pub mod triggers;
