@@ -2,7 +2,8 @@
 //! read connections, WAL mode.
 //!
 //! `writer.rs` is the thread that owns the write connection; `write.rs`
-//! applies each op (`retry.rs` the retry of a failed run); `read.rs` holds
+//! applies each op (`versions.rs` those on versions, `human.rs` answers and
+//! signals, `retry.rs` the retry of a failed run); `read.rs` holds
 //! the queries; `schema.rs` the migrations and the check that a file is
 //! cairn's; `error.rs` turns SQLite's errors into
 //! [`DatabaseProblem`](crate::journal::DatabaseProblem)s;
@@ -11,9 +12,11 @@
 
 pub mod check;
 mod error;
+mod human;
 mod read;
 mod retry;
 pub mod schema;
+mod versions;
 mod write;
 mod writer;
 

@@ -1,11 +1,11 @@
 //! [`WriteOp::Retry`](crate::journal::WriteOp::Retry) on SQLite: a failed run made
 //! pending again, in one transaction with its move to another version.
 
-use crate::journal::EventKind;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::write::{insert_events, record_move};
-use crate::journal::{NewEvent, RunStatus, StoreError, WriteOutcome};
+use super::versions::record_move;
+use super::write::insert_events;
+use crate::journal::{EventKind, NewEvent, RunStatus, StoreError, WriteOutcome};
 
 /// Revives `run_id` if it ended in a status retry revives and nobody owns
 /// it; otherwise says what it found and changes nothing.
