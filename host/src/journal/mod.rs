@@ -46,7 +46,12 @@ impl Durability {
     }
 }
 
-/// Errors of the storage layer.
+/// A backend's own error, carried as the source of a [`StoreError`].
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Errors of the storage layer. No backend's types appear here: what a
+/// backend reports is sorted into these cases, and its own error rides as
+/// the `source`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The file exists but is not a cairn database.
@@ -68,21 +73,38 @@ pub enum StoreError {
     /// A row the write needs does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// The writer thread is gone (the process is shutting down).
-    #[error("the journal writer has stopped")]
-    WriterGone,
-    /// The transaction carrying the write could not commit.
-    #[error("journal commit failed: {0}")]
-    CommitFailed(String),
+    /// The write contradicts what is stored (a key that must be unique
+    /// exists already); the same write fails the same way again.
+    #[error("{backend}: {source}")]
+    Conflict {
+        backend: &'static str,
+        #[source]
+        source: BackendError,
+    },
+    /// The store could not take the request now, for a reason that may
+    /// pass (the writer is gone because the process is shutting down, a
+    /// transaction could not commit); `reason` is the whole message.
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        #[source]
+        source: Option<BackendError>,
+    },
     /// The database itself cannot be used (its location, permissions,
     /// another process's lock, a full disk, damaged pages): the user has
     /// to fix something, and the message says what.
     #[error(transparent)]
     Database(#[from] DatabaseProblem),
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// Stored data that does not read back as what was written.
     #[error("stored data is malformed: {0}")]
     Corrupt(String),
+    /// Any other failure the backend reported.
+    #[error("{backend}: {source}")]
+    Backend {
+        backend: &'static str,
+        #[source]
+        source: BackendError,
+    },
 }
 
 impl StoreError {
@@ -91,6 +113,32 @@ impl StoreError {
         match self {
             StoreError::Database(p) => Some(p),
             _ => None,
+        }
+    }
+
+    /// The writer has stopped: the process is shutting down.
+    pub fn writer_gone() -> StoreError {
+        StoreError::Unavailable {
+            reason: "the journal writer has stopped".to_string(),
+            source: None,
+        }
+    }
+
+    /// The transaction carrying the write could not commit, for `why`.
+    pub fn commit_failed(why: impl std::fmt::Display) -> StoreError {
+        StoreError::Unavailable {
+            reason: format!("journal commit failed: {why}"),
+            source: None,
+        }
+    }
+
+    /// Whether the same request may succeed if made again later: the store
+    /// was unavailable, or another process held the database's lock.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Unavailable { .. } => true,
+            StoreError::Database(p) => p.kind == ProblemKind::Locked,
+            _ => false,
         }
     }
 }

@@ -34,14 +34,23 @@ impl Place {
     pub fn classify(&self, e: rusqlite::Error) -> StoreError {
         match self.problem_of(&e) {
             Some(p) => StoreError::Database(p),
-            None => StoreError::Sqlite(e),
+            None => StoreError::from(e),
         }
     }
 
     /// [`Place::classify`] for an error already wrapped.
     pub fn reclassify(&self, e: StoreError) -> StoreError {
         match e {
-            StoreError::Sqlite(e) => self.classify(e),
+            StoreError::Backend {
+                backend: BACKEND,
+                source,
+            } => match source.downcast::<rusqlite::Error>() {
+                Ok(e) => self.classify(*e),
+                Err(source) => StoreError::Backend {
+                    backend: BACKEND,
+                    source,
+                },
+            },
             other => other,
         }
     }
@@ -219,6 +228,28 @@ fn probe_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The name SQLite's errors carry in [`StoreError`]'s messages.
+const BACKEND: &str = "sqlite";
+
+/// Sorts a SQLite error into the backend-neutral cases: a constraint
+/// failure is a [`StoreError::Conflict`], anything else a
+/// [`StoreError::Backend`], which [`Place::reclassify`] turns into a
+/// [`DatabaseProblem`] where it is one (locked, full, damaged, ...).
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::ConstraintViolation) => StoreError::Conflict {
+                backend: BACKEND,
+                source: Box::new(e),
+            },
+            _ => StoreError::Backend {
+                backend: BACKEND,
+                source: Box::new(e),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +277,37 @@ mod tests {
             .expect("a database problem");
         assert_eq!(problem.kind, ProblemKind::Full);
         assert!(problem.message.contains("free some space"), "{problem}");
+    }
+
+    #[test]
+    fn a_constraint_failure_is_a_conflict_that_says_sqlite() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY); INSERT INTO t VALUES ('a');")
+            .unwrap();
+        let e = conn.execute("INSERT INTO t VALUES ('a')", []).unwrap_err();
+        let e = StoreError::from(e);
+        assert!(matches!(e, StoreError::Conflict { .. }), "{e:?}");
+        assert_eq!(e.to_string(), "sqlite: UNIQUE constraint failed: t.k");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_is_retryable_and_other_sqlite_errors_keep_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = place(dir.path());
+        let conn = rusqlite::Connection::open(&p.path).unwrap();
+        let e = StoreError::from(conn.execute("SELECT * FROM nope", []).unwrap_err());
+        assert!(e.to_string().starts_with("sqlite: "), "{e}");
+        let e = p.reclassify(e);
+        let source = std::error::Error::source(&e).expect("the SQLite error");
+        assert!(source.downcast_ref::<rusqlite::Error>().is_some());
+        let holder = rusqlite::Connection::open(&p.path).unwrap();
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+        conn.busy_timeout(Duration::from_millis(1)).unwrap();
+        let e = conn.execute_batch("BEGIN IMMEDIATE").unwrap_err();
+        let e = p.reclassify(StoreError::from(e));
+        assert_eq!(e.problem().map(|p| p.kind), Some(ProblemKind::Locked));
+        assert!(e.is_retryable());
     }
 
     #[test]

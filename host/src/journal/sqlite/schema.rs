@@ -198,5 +198,5 @@ pub fn not_cairn_or(e: rusqlite::Error, path: &str) -> StoreError {
             reason: "it is not a SQLite database".to_string(),
         };
     }
-    StoreError::Sqlite(e)
+    StoreError::from(e)
 }

@@ -97,7 +97,7 @@ async fn reply_of(
     waiters: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Result<WriteOutcome, StoreError> {
     if !sent {
-        return Err(StoreError::WriterGone);
+        return Err(StoreError::writer_gone());
     }
     struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
     impl Drop for Waiting {
@@ -113,11 +113,11 @@ async fn reply_of(
             match rx.try_recv() {
                 Ok(r) => return r,
                 Err(oneshot::error::TryRecvError::Empty) => std::hint::spin_loop(),
-                Err(oneshot::error::TryRecvError::Closed) => return Err(StoreError::WriterGone),
+                Err(oneshot::error::TryRecvError::Closed) => return Err(StoreError::writer_gone()),
             }
         }
     }
-    rx.await.unwrap_or(Err(StoreError::WriterGone))
+    rx.await.unwrap_or(Err(StoreError::writer_gone()))
 }
 
 /// How long the writer keeps looking for the next job before it sleeps.
@@ -206,7 +206,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters
             for job in batch.drain(..) {
                 let e = match &problem {
                     StoreError::Database(p) => StoreError::Database(p.clone()),
-                    other => StoreError::CommitFailed(other.to_string()),
+                    other => StoreError::commit_failed(other),
                 };
                 reply(job, Err(e));
             }
