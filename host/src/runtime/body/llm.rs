@@ -43,10 +43,10 @@ pub async fn llm(
     let providers = cx.rt.llm.clone();
     let active = cx.active.clone();
     let started = std::time::Instant::now();
-    let result = tokio::select! {
-        r = providers.chat(&chat) => r,
-        i = active.stopped() => return Err(i.trap()),
-    };
+    let result = active
+        .unless_stopped(providers.chat(&chat))
+        .await
+        .map_err(Interrupt::trap)?;
     let ms = started.elapsed().as_millis() as u64;
     let entry = match result {
         Ok(reply) => {

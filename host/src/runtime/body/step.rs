@@ -22,8 +22,9 @@ use crate::journal::{EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent};
 use super::BodyCx;
 use crate::runtime::run::interrupt::Interrupt;
 use crate::runtime::run::replay::{Key, input_hash};
-use crate::runtime::step::{AttemptResult, AttemptSpec, run_attempt};
-use crate::runtime::versions::LoadedVersion;
+use crate::runtime::step::llm::StepLlm;
+use crate::runtime::step::{AttemptLogs, AttemptResult, AttemptSpec, run_attempt};
+use crate::runtime::versions::{LoadedVersion, RetryPolicy};
 use crate::runtime::{ActiveRun, Runtime};
 
 /// After this long a running step's start event is written on its own.
@@ -196,82 +197,20 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     if let Some(at) = job.prior.last().and_then(retry_at) {
         sink.wait_for_retry(at).await?;
     }
-    let rt = &job.rt;
-    let default_timeout = rt.config.limits.step_timeout_secs * 1000;
-    let timeout_ms = if policy.timeout_ms > 0 {
-        policy.timeout_ms
-    } else {
-        default_timeout
-    };
-    let limits = rt.config.limits;
-    let gate = attempt_gate(job);
-    let llm = std::sync::Arc::new(crate::runtime::step::llm::StepLlm {
-        providers: rt.llm.clone(),
-        store: rt.store.clone(),
-        run_id: job.run_id.clone(),
-        step: name.clone(),
-        gate: gate.clone(),
-    });
+    let setup = AttemptSetup::new(job, &policy);
     loop {
         let slot = sink.slot().await?;
         // A worker paused past its lease may have lost the run: it starts
         // no attempt until it knows the lease holds (`run/lease.rs`).
-        rt.lease_check(&job.active).map_err(Interrupt::trap)?;
+        job.rt.lease_check(&job.active).map_err(Interrupt::trap)?;
         let started = crate::clock::now_ms();
-        let spec = AttemptSpec {
-            version: &job.version,
-            step: name,
-            input: &job.input,
-            context: wit::StepContext {
-                run_id: job.run_id.clone(),
-                workflow: job.workflow.clone(),
-                step: name.clone(),
-                occurrence,
-                attempt,
-                idempotency_key: format!("{}/{}/{}", job.run_id, name, occurrence),
-            },
-            timeout: std::time::Duration::from_millis(timeout_ms),
-            env: &job.sandbox.env,
-            allow_http: job.sandbox.allow_http.clone(),
-            limits: &limits,
-            llm: Some(llm.clone()),
-            gate: Some(gate.clone()),
-        };
-        let attempt_fut = run_attempt(&rt.engine, spec);
-        tokio::pin!(attempt_fut);
-        // A quick step is reported once, when it ends: one event row per
-        // step keeps its commit small. A slow one also reports its start,
-        // for watchers.
-        let mut reported = false;
-        let (result, logs) = loop {
-            tokio::select! {
-                r = &mut attempt_fut => break r,
-                i = job.active.stopped() => return Err(i.trap()),
-                _ = tokio::time::sleep(SLOW_STEP), if !reported => {
-                    reported = true;
-                    let ev = step_event(name, occurrence, attempt, "started", json!({}));
-                    sink.report(vec![ev]);
-                    sink.report_now();
-                }
-            }
-        };
+        let (result, logs) = watch_attempt(job, sink, setup.spec(job, attempt), attempt).await?;
         drop(slot);
-        if !logs.is_empty() {
-            let now = crate::clock::now_ms();
-            sink.report(
-                logs.into_iter()
-                    .map(|(level, message)| NewEvent {
-                        at: now,
-                        kind: EventKind::Log,
-                        data: json!({"step": name, "level": level, "message": message}),
-                    })
-                    .collect(),
-            );
-        }
+        report_logs(sink, name, logs);
         let took = crate::clock::now_ms() - started;
         match result {
             AttemptResult::Ok(output) => {
-                let limit = rt.config.limits.max_value_bytes;
+                let limit = job.rt.config.limits.max_value_bytes;
                 if output.len() as u64 > limit {
                     let what = format!("output of step `{name}`");
                     let e = LimitExceeded::value_size(&what, output.len(), limit);
@@ -289,13 +228,8 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
                 let retry_at = crate::clock::now_ms() + policy.backoff_ms(attempt) as i64;
                 tracing::info!(attempt, error = %error.message, "step attempt failed, retrying");
                 let value = json!({"attempt": attempt, "error": error, "retry_at": retry_at});
-                let ev = step_event(
-                    name,
-                    occurrence,
-                    attempt,
-                    "retrying",
-                    json!({"error": error, "retry_at": retry_at, "ms": took}),
-                );
+                let extra = json!({"error": error, "retry_at": retry_at, "ms": took});
+                let ev = step_event(name, occurrence, attempt, "retrying", extra);
                 sink.record_failed_attempt(&job.key, value.to_string(), ev);
                 attempt += 1;
                 sink.wait_for_retry(retry_at).await?;
@@ -305,6 +239,114 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
             }
         }
     }
+}
+
+/// What every attempt of one step occurrence shares.
+struct AttemptSetup {
+    timeout: std::time::Duration,
+    limits: crate::engine::limits::Limits,
+    gate: Gate,
+    llm: Arc<StepLlm>,
+}
+
+impl AttemptSetup {
+    fn new(job: &StepJob, policy: &RetryPolicy) -> AttemptSetup {
+        let rt = &job.rt;
+        let default_timeout = rt.config.limits.step_timeout_secs * 1000;
+        let timeout_ms = if policy.timeout_ms > 0 {
+            policy.timeout_ms
+        } else {
+            default_timeout
+        };
+        let gate = attempt_gate(job);
+        let llm = Arc::new(StepLlm {
+            providers: rt.llm.clone(),
+            store: rt.store.clone(),
+            run_id: job.run_id.clone(),
+            step: job.key.name.clone(),
+            gate: gate.clone(),
+        });
+        AttemptSetup {
+            timeout: std::time::Duration::from_millis(timeout_ms),
+            limits: rt.config.limits,
+            gate,
+            llm,
+        }
+    }
+
+    /// The spec of attempt number `attempt` (1-based).
+    fn spec<'a>(&'a self, job: &'a StepJob, attempt: u32) -> AttemptSpec<'a> {
+        let name = &job.key.name;
+        let occurrence = job.key.occurrence;
+        AttemptSpec {
+            version: &job.version,
+            step: name,
+            input: &job.input,
+            context: wit::StepContext {
+                run_id: job.run_id.clone(),
+                workflow: job.workflow.clone(),
+                step: name.clone(),
+                occurrence,
+                attempt,
+                idempotency_key: format!("{}/{}/{}", job.run_id, name, occurrence),
+            },
+            timeout: self.timeout,
+            env: &job.sandbox.env,
+            allow_http: job.sandbox.allow_http.clone(),
+            limits: &self.limits,
+            llm: Some(self.llm.clone()),
+            gate: Some(self.gate.clone()),
+        }
+    }
+}
+
+/// Runs one attempt unless the run is stopped first. A quick step is
+/// reported once, when it ends: one event row per step keeps its commit
+/// small. A slow one also reports its start, for watchers.
+async fn watch_attempt<S: StepSink>(
+    job: &StepJob,
+    sink: &mut S,
+    spec: AttemptSpec<'_>,
+    attempt: u32,
+) -> wasmtime::Result<(AttemptResult, AttemptLogs)> {
+    let attempt_fut = run_attempt(&job.rt.engine, spec);
+    let watched = async {
+        tokio::pin!(attempt_fut);
+        let mut reported = false;
+        loop {
+            tokio::select! {
+                r = &mut attempt_fut => break r,
+                _ = tokio::time::sleep(SLOW_STEP), if !reported => {
+                    reported = true;
+                    let (name, occurrence) = (&job.key.name, job.key.occurrence);
+                    let ev = step_event(name, occurrence, attempt, "started", json!({}));
+                    sink.report(vec![ev]);
+                    sink.report_now();
+                }
+            }
+        }
+    };
+    job.active
+        .unless_stopped(watched)
+        .await
+        .map_err(Interrupt::trap)
+}
+
+/// Buffers what an attempt printed or logged as `log` events.
+fn report_logs<S: StepSink>(sink: &mut S, step: &str, logs: AttemptLogs) {
+    if logs.is_empty() {
+        return;
+    }
+    let now = crate::clock::now_ms();
+    sink.report(
+        logs.into_iter()
+            .map(|(level, message)| NewEvent {
+                at: now,
+                kind: EventKind::Log,
+                data: json!({"step": step, "level": level, "message": message}),
+            })
+            .collect(),
+    );
 }
 
 /// The check a step's outbound calls pass on their way out: the lease

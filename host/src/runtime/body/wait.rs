@@ -25,11 +25,11 @@ impl BodyCx {
         if remaining < threshold {
             self.flush_events();
             self.barrier().await?;
-            let active = self.active.clone();
-            tokio::select! {
-                _ = tokio::time::sleep(std::time::Duration::from_millis(remaining as u64)) => {}
-                i = active.stopped() => return Err(i.trap()),
-            }
+            let sleep = tokio::time::sleep(std::time::Duration::from_millis(remaining as u64));
+            self.active
+                .unless_stopped(sleep)
+                .await
+                .map_err(Interrupt::trap)?;
             return Ok(());
         }
         self.barrier().await?;

@@ -1,6 +1,7 @@
 //! A run this process executes: what `cancel` and the lease guard reach,
 //! and what the activation's waits select on.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::Notify;
@@ -63,6 +64,16 @@ impl ActiveRun {
             Some(Interrupt::Fenced(ABANDONED.into()))
         } else {
             None
+        }
+    }
+
+    /// Runs `work` unless the run is cancelled or the activation abandoned
+    /// first; then `work` is dropped and the interrupt to trap with is
+    /// returned. Every wait of an activation goes through this.
+    pub async fn unless_stopped<F: Future>(&self, work: F) -> Result<F::Output, Interrupt> {
+        tokio::select! {
+            out = work => Ok(out),
+            i = self.stopped() => Err(i),
         }
     }
 

@@ -131,6 +131,13 @@ impl Spawned {
         };
     }
 
+    /// Waits until every task has ended.
+    async fn all_finished(&mut self) {
+        while self.busy() {
+            self.next().await;
+        }
+    }
+
     /// The semaphore of the spawn's group, created with the limit of the
     /// first spawn of the group that gives one (later limits are ignored).
     fn group(&mut self, options: &SpawnOptions) -> Option<Arc<Semaphore>> {
@@ -251,12 +258,15 @@ pub async fn join(cx: &mut BodyCx, handle: u32) -> wasmtime::Result<Result<Strin
     if matches!(spawn.state, State::Running) {
         cx.flush_events();
         let active = cx.active.clone();
-        while matches!(cx.spawned.spawns[handle as usize].state, State::Running) {
-            tokio::select! {
-                _ = cx.spawned.next() => {}
-                i = active.stopped() => return Err(i.trap()),
+        let finished = async {
+            while matches!(cx.spawned.spawns[handle as usize].state, State::Running) {
+                cx.spawned.next().await;
             }
-        }
+        };
+        active
+            .unless_stopped(finished)
+            .await
+            .map_err(Interrupt::trap)?;
     }
     match &mut cx.spawned.spawns[handle as usize].state {
         State::Done(e) => {

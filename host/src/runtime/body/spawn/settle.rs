@@ -21,17 +21,12 @@ pub async fn wait_in_memory_while_spawned(cx: &mut BodyCx, at: i64) -> wasmtime:
     cx.flush_events();
     cx.barrier().await?;
     let active = cx.active.clone();
-    let due = tokio::time::sleep(std::time::Duration::from_millis(
-        (at - crate::clock::now_ms()).max(0) as u64,
-    ));
-    tokio::pin!(due);
-    while cx.spawned.busy() {
-        tokio::select! {
-            _ = cx.spawned.next() => {}
-            _ = &mut due => return Ok(()),
-            i = active.stopped() => return Err(i.trap()),
-        }
-    }
+    let due = std::time::Duration::from_millis((at - crate::clock::now_ms()).max(0) as u64);
+    // Elapsed at `due` with steps still running is an end of this wait too.
+    let _ = active
+        .unless_stopped(tokio::time::timeout(due, cx.spawned.all_finished()))
+        .await
+        .map_err(Interrupt::trap)?;
     Ok(())
 }
 
@@ -49,18 +44,13 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
         return Ok(());
     }
     let active = cx.active.clone();
-    while cx.spawned.busy() {
-        tokio::select! {
-            _ = cx.spawned.next() => {}
-            i = active.stopped() => {
-                if i == Interrupt::Cancelled {
-                    cancel_all(cx).await;
-                } else {
-                    abort_all(cx).await;
-                }
-                return Err(i);
-            }
+    if let Err(i) = active.unless_stopped(cx.spawned.all_finished()).await {
+        if i == Interrupt::Cancelled {
+            cancel_all(cx).await;
+        } else {
+            abort_all(cx).await;
         }
+        return Err(i);
     }
     for s in &cx.spawned.spawns {
         if let State::Lost { error: Some(e), .. } = &s.state {
@@ -76,9 +66,7 @@ pub async fn settle(cx: &mut BodyCx, abandon: bool) -> Result<(), Interrupt> {
 /// Aborts the spawned steps still running and waits for their tasks.
 async fn abort_all(cx: &mut BodyCx) {
     cx.spawned.tasks.abort_all();
-    while cx.spawned.busy() {
-        cx.spawned.next().await;
-    }
+    cx.spawned.all_finished().await;
 }
 
 /// The run was cancelled: aborts the spawned steps still running and

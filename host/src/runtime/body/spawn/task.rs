@@ -91,11 +91,11 @@ impl StepSink for TaskSink {
         // queue rather than hold up the spawns behind it.
         self.place = None;
         let remaining = (at - crate::clock::now_ms()).max(0) as u64;
-        let active = self.active.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(remaining)) => Ok(()),
-            i = active.stopped() => Err(i.trap()),
-        }
+        let sleep = tokio::time::sleep(std::time::Duration::from_millis(remaining));
+        self.active
+            .unless_stopped(sleep)
+            .await
+            .map_err(Interrupt::trap)
     }
 
     fn report(&mut self, events: Vec<NewEvent>) {
@@ -125,10 +125,10 @@ impl StepSink for TaskSink {
         let mut first = std::task::Poll::Pending;
         if let Some(place) = self.place.take() {
             if let Some(after) = place.after {
-                tokio::select! {
-                    _ = after => {}
-                    i = active.stopped() => return Err(i.trap()),
-                }
+                let _ = active
+                    .unless_stopped(after)
+                    .await
+                    .map_err(Interrupt::trap)?;
             }
             // One poll queues this spawn on the semaphores (or takes its
             // permits); only then may the next spawn of the group queue.
@@ -138,10 +138,10 @@ impl StepSink for TaskSink {
         }
         let permits = match first {
             std::task::Poll::Ready(p) => p,
-            std::task::Poll::Pending => tokio::select! {
-                p = &mut acquire => p,
-                i = active.stopped() => return Err(i.trap()),
-            },
+            std::task::Poll::Pending => active
+                .unless_stopped(&mut acquire)
+                .await
+                .map_err(Interrupt::trap)?,
         };
         self.attempts.fetch_add(1, Ordering::Relaxed);
         permits.map_err(|_| wasmtime::Error::msg("the step limiter was closed"))
