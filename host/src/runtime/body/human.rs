@@ -21,7 +21,7 @@ use crate::journal::{
 
 use super::BodyCx;
 use crate::runtime::run::interrupt::Interrupt;
-use crate::runtime::run::replay::input_hash;
+use crate::runtime::run::replay::{Key, input_hash};
 
 /// The body asked a person.
 pub async fn wait_for_user(
@@ -41,34 +41,7 @@ pub async fn wait_for_user(
         .as_bytes()]);
     let record = match cx.replayed(&prompt_key, Some(&hash))? {
         Some(e) => parse_prompt(&e)?,
-        None => {
-            // The deadline counts from the prompt entry's own time.
-            let now = crate::clock::now_ms();
-            let deadline = prompt
-                .timeout_ms
-                .map(|t| now.saturating_add(t.min(i64::MAX as u64) as i64));
-            let record = PromptRecord {
-                deadline,
-                ..checked
-            };
-            let value = serde_json::to_string(&record).expect("prompt records serialize");
-            cx.check_size("the prompt", &value)?;
-            let ev = event(
-                EventKind::Prompt,
-                json!({"question": record.question, "input_type": record.input_type,
-                       "occurrence": prompt_key.occurrence, "deadline": deadline}),
-            );
-            cx.record_at(
-                now,
-                &prompt_key,
-                Some(hash),
-                true,
-                Some(value),
-                None,
-                vec![ev],
-            );
-            record
-        }
+        None => record_prompt(cx, &prompt_key, hash, checked, prompt.timeout_ms)?,
     };
     if let Some(e) = cx.replayed(&answer_key, None)? {
         return Ok(decode_answer(&e));
@@ -78,41 +51,81 @@ pub async fn wait_for_user(
     {
         // The deadline passed with no answer; this activation owns the
         // run, so it journals the outcome itself.
-        let now = crate::clock::now_ms();
-        let entry = match record.default {
-            Some(value) => {
-                let answer = AnswerRecord {
-                    value,
-                    by: "timeout".into(),
-                    at: now,
-                    timed_out: true,
-                };
-                let value = serde_json::to_string(&answer).expect("answers serialize");
-                let ev = event(
-                    EventKind::Answer,
-                    json!({"by": "timeout", "timed_out": true}),
-                );
-                cx.record(&answer_key, None, true, Some(value), None, vec![ev])
-            }
-            None => {
-                let error = ErrorRecord::new(
-                    "timeout",
-                    format!(
-                        "nobody answered the prompt \"{}\" before its deadline",
-                        record.question
-                    ),
-                );
-                let value = serde_json::to_string(&error).expect("errors serialize");
-                let ev = event(
-                    EventKind::Answer,
-                    json!({"by": "timeout", "timed_out": true}),
-                );
-                cx.record(&answer_key, None, false, Some(value), None, vec![ev])
-            }
-        };
+        let entry = record_timeout(cx, &answer_key, record);
         return Ok(decode_answer(&entry));
     }
     suspend(cx, record.deadline, None).await
+}
+
+/// Journals the prompt `checked`, its deadline counted from now.
+fn record_prompt(
+    cx: &mut BodyCx,
+    prompt_key: &Key,
+    hash: String,
+    checked: PromptRecord,
+    timeout_ms: Option<u64>,
+) -> wasmtime::Result<PromptRecord> {
+    // The deadline counts from the prompt entry's own time.
+    let now = crate::clock::now_ms();
+    let deadline = timeout_ms.map(|t| now.saturating_add(t.min(i64::MAX as u64) as i64));
+    let record = PromptRecord {
+        deadline,
+        ..checked
+    };
+    let value = serde_json::to_string(&record).expect("prompt records serialize");
+    cx.check_size("the prompt", &value)?;
+    let ev = event(
+        EventKind::Prompt,
+        json!({"question": record.question, "input_type": record.input_type,
+               "occurrence": prompt_key.occurrence, "deadline": deadline}),
+    );
+    cx.record_at(
+        now,
+        prompt_key,
+        Some(hash),
+        true,
+        Some(value),
+        None,
+        vec![ev],
+    );
+    Ok(record)
+}
+
+/// The prompt's deadline passed with no answer: journals its default, or
+/// the timeout error when it has none.
+fn record_timeout(cx: &mut BodyCx, answer_key: &Key, record: PromptRecord) -> JournalEntry {
+    let now = crate::clock::now_ms();
+    match record.default {
+        Some(value) => {
+            let answer = AnswerRecord {
+                value,
+                by: "timeout".into(),
+                at: now,
+                timed_out: true,
+            };
+            let value = serde_json::to_string(&answer).expect("answers serialize");
+            let ev = event(
+                EventKind::Answer,
+                json!({"by": "timeout", "timed_out": true}),
+            );
+            cx.record(answer_key, None, true, Some(value), None, vec![ev])
+        }
+        None => {
+            let error = ErrorRecord::new(
+                "timeout",
+                format!(
+                    "nobody answered the prompt \"{}\" before its deadline",
+                    record.question
+                ),
+            );
+            let value = serde_json::to_string(&error).expect("errors serialize");
+            let ev = event(
+                EventKind::Answer,
+                json!({"by": "timeout", "timed_out": true}),
+            );
+            cx.record(answer_key, None, false, Some(value), None, vec![ev])
+        }
+    }
 }
 
 /// The body waits for a signal.

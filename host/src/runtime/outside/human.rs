@@ -27,6 +27,41 @@ pub fn prompt_record(p: &Prompt, deadline: Option<UnixMs>) -> Result<PromptRecor
     if p.question.trim().is_empty() {
         return Err("the prompt's question is empty".into());
     }
+    let options = prompt_options(p)?;
+    if let (Some(min), Some(max)) = (p.min, p.max)
+        && min > max
+    {
+        return Err(format!("the prompt's min ({min}) is above its max ({max})"));
+    }
+    let schema = prompt_schema(p)?;
+    let context = p
+        .context
+        .as_ref()
+        .map(|c| serde_json::from_str(c).unwrap_or_else(|_| Value::String(c.clone())));
+    let mut record = PromptRecord {
+        question: p.question.clone(),
+        input_type: input_type.to_string(),
+        options,
+        min: p.min,
+        max: p.max,
+        schema,
+        default: None,
+        context,
+        deadline,
+    };
+    if let Some(d) = &p.default {
+        let value: Value = serde_json::from_str(d)
+            .map_err(|e| format!("the prompt's default is not JSON: {e}"))?;
+        let value = check_answer(&record, value)
+            .map_err(|e| format!("the prompt's default does not fit it: {e}"))?;
+        record.default = Some(value);
+    }
+    Ok(record)
+}
+
+/// The prompt's options, labelled, with Approve / Reject for an approval
+/// that gives none.
+fn prompt_options(p: &Prompt) -> Result<Vec<PromptOptionRecord>, String> {
     let mut options: Vec<PromptOptionRecord> = p
         .options
         .iter()
@@ -65,12 +100,12 @@ pub fn prompt_record(p: &Prompt, deadline: Option<UnixMs>) -> Result<PromptRecor
             return Err(format!("the prompt has two options with id `{}`", o.id));
         }
     }
-    if let (Some(min), Some(max)) = (p.min, p.max)
-        && min > max
-    {
-        return Err(format!("the prompt's min ({min}) is above its max ({max})"));
-    }
-    let schema = match &p.schema {
+    Ok(options)
+}
+
+/// The prompt's JSON Schema, checked to be one.
+fn prompt_schema(p: &Prompt) -> Result<Option<Value>, String> {
+    Ok(match &p.schema {
         None => None,
         Some(text) => {
             let schema: Value = serde_json::from_str(text)
@@ -79,30 +114,7 @@ pub fn prompt_record(p: &Prompt, deadline: Option<UnixMs>) -> Result<PromptRecor
                 .map_err(|e| format!("the prompt's JSON Schema is not valid: {e}"))?;
             Some(schema)
         }
-    };
-    let context = p
-        .context
-        .as_ref()
-        .map(|c| serde_json::from_str(c).unwrap_or_else(|_| Value::String(c.clone())));
-    let mut record = PromptRecord {
-        question: p.question.clone(),
-        input_type: input_type.to_string(),
-        options,
-        min: p.min,
-        max: p.max,
-        schema,
-        default: None,
-        context,
-        deadline,
-    };
-    if let Some(d) = &p.default {
-        let value: Value = serde_json::from_str(d)
-            .map_err(|e| format!("the prompt's default is not JSON: {e}"))?;
-        let value = check_answer(&record, value)
-            .map_err(|e| format!("the prompt's default does not fit it: {e}"))?;
-        record.default = Some(value);
-    }
-    Ok(record)
+    })
 }
 
 /// Reads an answer given on the command line as plain text: an option id

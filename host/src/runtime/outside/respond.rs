@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::journal::{
-    AnswerRecord, EntryKind, EventKind, JournalEntry, NewEvent, NewSignal, Refusal, RunStatus,
-    Storage, StoreError, UnixMs, WriteOp, WriteOutcome,
+    AnswerRecord, EntryKind, EventKind, JournalEntry, NewEvent, NewSignal, PendingPrompt, Refusal,
+    RunRecord, RunStatus, Storage, StoreError, UnixMs, WriteOp, WriteOutcome,
 };
 
 use super::human::{check_answer, parse_plain};
@@ -67,41 +67,7 @@ pub async fn respond(
         return Err(RespondError::UnknownRun(run_id.to_string()));
     };
     let id = &run.id;
-    if run.status.is_terminal() {
-        return Err(not_waiting(format!(
-            "run {id} has ended ({}); it is not waiting for an answer",
-            run.status
-        )));
-    }
-    let pending = store.pending_prompts(Some(id))?;
-    let Some(p) = pending.last() else {
-        if let Some(answer) = last_answer(&store.journal(id)?) {
-            return Err(RespondError::AlreadyAnswered(format!(
-                "run {id}'s prompt was already answered ({answer}); this answer was not recorded"
-            )));
-        }
-        return Err(not_waiting(match run.status {
-            RunStatus::Waiting => format!(
-                "run {id} is waiting, but not for a person: it waits for a signal \
-                 (`cairn signal {id} NAME`)"
-            ),
-            s => format!("run {id} is {s}, not waiting for an answer"),
-        }));
-    };
-    if run.status != RunStatus::Waiting {
-        return Err(not_waiting(format!(
-            "run {id} is {}, not waiting for an answer: a worker is resuming it (its prompt \
-             may have timed out); look again at the pending prompts",
-            run.status
-        )));
-    }
-    if let Some(deadline) = p.prompt.deadline
-        && deadline <= crate::clock::now_ms()
-    {
-        return Err(not_waiting(format!(
-            "run {id}'s prompt timed out; the run takes its timeout when a worker resumes it"
-        )));
-    }
+    let p = waiting_prompt(store, &run)?;
     let value = match input {
         AnswerInput::Json(v) => v,
         AnswerInput::Text(text) => parse_plain(&p.prompt, &text)
@@ -154,6 +120,49 @@ pub async fn respond(
         WriteOutcome::Refused(r) => Err(not_waiting(refusal(id, &r))),
         other => Err(StoreError::Corrupt(format!("answering answered {other:?}")).into()),
     }
+}
+
+/// The prompt `run` waits on now, if it waits on one that may still be
+/// answered.
+fn waiting_prompt(store: &dyn Storage, run: &RunRecord) -> Result<PendingPrompt, RespondError> {
+    let not_waiting = |m: String| RespondError::NotWaiting(m);
+    let id = &run.id;
+    if run.status.is_terminal() {
+        return Err(not_waiting(format!(
+            "run {id} has ended ({}); it is not waiting for an answer",
+            run.status
+        )));
+    }
+    let mut pending = store.pending_prompts(Some(id))?;
+    let Some(p) = pending.pop() else {
+        if let Some(answer) = last_answer(&store.journal(id)?) {
+            return Err(RespondError::AlreadyAnswered(format!(
+                "run {id}'s prompt was already answered ({answer}); this answer was not recorded"
+            )));
+        }
+        return Err(not_waiting(match run.status {
+            RunStatus::Waiting => format!(
+                "run {id} is waiting, but not for a person: it waits for a signal \
+                 (`cairn signal {id} NAME`)"
+            ),
+            s => format!("run {id} is {s}, not waiting for an answer"),
+        }));
+    };
+    if run.status != RunStatus::Waiting {
+        return Err(not_waiting(format!(
+            "run {id} is {}, not waiting for an answer: a worker is resuming it (its prompt \
+             may have timed out); look again at the pending prompts",
+            run.status
+        )));
+    }
+    if let Some(deadline) = p.prompt.deadline
+        && deadline <= crate::clock::now_ms()
+    {
+        return Err(not_waiting(format!(
+            "run {id}'s prompt timed out; the run takes its timeout when a worker resumes it"
+        )));
+    }
+    Ok(p)
 }
 
 /// Who answered the run's last prompt and when, if it was answered and

@@ -15,6 +15,7 @@ use super::replay::ReplayLog;
 use crate::runtime::Runtime;
 use crate::runtime::body::BodyState;
 use crate::runtime::step::{info_record, trap_message};
+use crate::runtime::versions::LoadedVersion;
 
 /// How an activation ended.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,29 +89,10 @@ impl Runtime {
         active: Arc<crate::runtime::ActiveRun>,
     ) -> Outcome {
         let run = self.maybe_move(run).await;
-        let version = match self.versions.get(&*self.store, &run.version).await {
-            Ok(v) => v,
-            Err(e) => {
-                let error = ErrorRecord::new(
-                    "version",
-                    format!("version {} could not be loaded: {e}", short(&run.version)),
-                );
-                return self
-                    .finish(&run, Outcome::Failed { error }, Vec::new())
-                    .await;
-            }
+        let (version, log) = match self.prepare(&run).await {
+            Ok(ready) => ready,
+            Err(ended) => return ended,
         };
-        let entries = match self.store.journal(&run.id) {
-            Ok(e) => e,
-            Err(e) => {
-                return Outcome::Lost {
-                    reason: e.to_string(),
-                    problem: e.problem().cloned(),
-                };
-            }
-        };
-        tracing::debug!(entries = entries.len(), "activation starts");
-        let log = ReplayLog::new(entries);
         let state = BodyState::new(
             self.clone(),
             run.clone(),
@@ -120,56 +102,9 @@ impl Runtime {
             false,
         );
         let (mut state, result) = self.call_body(&version, &run, state).await;
-        let lines = state.drain_output(true);
-        if !lines.is_empty() {
-            state.cx.event_batch(lines);
-        }
-        // Spawned steps still running end before the activation does
-        // (`body/spawn/`); an interrupted activation abandons them.
-        let abandon = matches!(&result, Err(t) if t
-            .downcast_ref::<Interrupt>()
-            .is_some_and(|i| !matches!(i, Interrupt::Suspend { .. })));
-        let settled = crate::runtime::body::spawn::settle(&mut state.cx, abandon).await;
-        if state.cx.active.is_cancelled() {
-            state.cx.flush_events();
-            let _ = state.cx.barrier().await;
-            return Outcome::Cancelled;
-        }
-        if let Err(i) = settled {
-            return interrupted(i);
-        }
-        if let Err(e) = state.cx.barrier().await
-            && let Some(i) = e.downcast_ref::<Interrupt>()
-        {
-            return interrupted(i.clone());
-        }
-        let outcome = match result {
-            Ok(Ok(output)) => match state.cx.check_size("the run's output", &output) {
-                Ok(()) => Outcome::Completed { output },
-                Err(e) => Outcome::Failed {
-                    error: ErrorRecord::new("limit", e.to_string()),
-                },
-            },
-            Ok(Err(e)) => Outcome::Failed {
-                error: returned_error(e),
-            },
-            Err(trap) => {
-                if let Some(i) = trap.downcast_ref::<Interrupt>() {
-                    match i {
-                        Interrupt::Cancelled
-                        | Interrupt::Fenced(_)
-                        | Interrupt::Store(_)
-                        | Interrupt::Database(_) => {
-                            return interrupted(i.clone());
-                        }
-                        _ => interrupted(i.clone()),
-                    }
-                } else {
-                    Outcome::Failed {
-                        error: trap_error(&trap, state.cx.panic.as_deref()),
-                    }
-                }
-            }
+        let outcome = match wind_down(&mut state, result).await {
+            Ok(outcome) => outcome,
+            Err(ended) => return ended,
         };
         let events = state.cx.take_events();
         let awaited_signal = state.cx.awaited_signal.take();
@@ -178,6 +113,34 @@ impl Runtime {
             self.recheck_signal(&run.id, &name).await;
         }
         outcome
+    }
+
+    /// The version `run` runs on and its journal, ready to replay; or how
+    /// the activation ended when either cannot be had.
+    async fn prepare(&self, run: &RunRecord) -> Result<(Arc<LoadedVersion>, ReplayLog), Outcome> {
+        let version = match self.versions.get(&*self.store, &run.version).await {
+            Ok(v) => v,
+            Err(e) => {
+                let error = ErrorRecord::new(
+                    "version",
+                    format!("version {} could not be loaded: {e}", short(&run.version)),
+                );
+                return Err(self
+                    .finish(run, Outcome::Failed { error }, Vec::new())
+                    .await);
+            }
+        };
+        let entries = match self.store.journal(&run.id) {
+            Ok(e) => e,
+            Err(e) => {
+                return Err(Outcome::Lost {
+                    reason: e.to_string(),
+                    problem: e.problem().cloned(),
+                });
+            }
+        };
+        tracing::debug!(entries = entries.len(), "activation starts");
+        Ok((version, ReplayLog::new(entries)))
     }
 
     /// A signal sent after the body looked for one but before the run was
@@ -204,7 +167,7 @@ impl Runtime {
     /// live or dry as `state` says.
     pub(in crate::runtime) async fn call_body(
         &self,
-        version: &crate::runtime::versions::LoadedVersion,
+        version: &LoadedVersion,
         run: &RunRecord,
         state: BodyState,
     ) -> (
@@ -288,6 +251,62 @@ pub(in crate::runtime) fn trap_error(trap: &wasmtime::Error, panic: Option<&str>
         None => format!("the workflow body trapped: {}", trap_message(trap)),
     };
     ErrorRecord::new("trap", message)
+}
+
+/// After the body returned or trapped: settles the spawned steps, makes
+/// the journal durable and says how the activation ended — `Ok` for an
+/// outcome still to be recorded, `Err` for one that must not be (the run
+/// was cancelled, lost, or the journal could not be written).
+async fn wind_down(
+    state: &mut BodyState,
+    result: wasmtime::Result<Result<String, wit::WorkflowError>>,
+) -> Result<Outcome, Outcome> {
+    let lines = state.drain_output(true);
+    if !lines.is_empty() {
+        state.cx.event_batch(lines);
+    }
+    // Spawned steps still running end before the activation does
+    // (`body/spawn/`); an interrupted activation abandons them.
+    let abandon = matches!(&result, Err(t) if t
+        .downcast_ref::<Interrupt>()
+        .is_some_and(|i| !matches!(i, Interrupt::Suspend { .. })));
+    let settled = crate::runtime::body::spawn::settle(&mut state.cx, abandon).await;
+    if state.cx.active.is_cancelled() {
+        state.cx.flush_events();
+        let _ = state.cx.barrier().await;
+        return Err(Outcome::Cancelled);
+    }
+    if let Err(i) = settled {
+        return Err(interrupted(i));
+    }
+    if let Err(e) = state.cx.barrier().await
+        && let Some(i) = e.downcast_ref::<Interrupt>()
+    {
+        return Err(interrupted(i.clone()));
+    }
+    Ok(match result {
+        Ok(Ok(output)) => match state.cx.check_size("the run's output", &output) {
+            Ok(()) => Outcome::Completed { output },
+            Err(e) => Outcome::Failed {
+                error: ErrorRecord::new("limit", e.to_string()),
+            },
+        },
+        Ok(Err(e)) => Outcome::Failed {
+            error: returned_error(e),
+        },
+        Err(trap) => match trap.downcast_ref::<Interrupt>() {
+            Some(
+                i @ (Interrupt::Cancelled
+                | Interrupt::Fenced(_)
+                | Interrupt::Store(_)
+                | Interrupt::Database(_)),
+            ) => return Err(interrupted(i.clone())),
+            Some(i) => interrupted(i.clone()),
+            None => Outcome::Failed {
+                error: trap_error(&trap, state.cx.panic.as_deref()),
+            },
+        },
+    })
 }
 
 fn interrupted(i: Interrupt) -> Outcome {
