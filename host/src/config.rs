@@ -17,7 +17,8 @@ use crate::journal::Durability;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The SQLite database file.
+    /// The database: a SQLite file's path, `sqlite:PATH` or
+    /// `sqlite://PATH` (see [`crate::journal::Location`]).
     pub db: PathBuf,
     /// `full` (fsync per commit) or `relaxed` (WAL, synchronous = NORMAL).
     pub durability: Durability,
@@ -41,7 +42,7 @@ impl Default for Config {
         Config {
             db: PathBuf::from("cairn.db"),
             durability: Durability::Full,
-            db_lock_timeout_ms: crate::journal::sqlite::DEFAULT_LOCK_TIMEOUT.as_millis() as u64,
+            db_lock_timeout_ms: crate::journal::DEFAULT_LOCK_TIMEOUT.as_millis() as u64,
             limits: Limits::default(),
             runtime: RuntimeSettings::default(),
             engine: EngineSettings::default(),

@@ -6,6 +6,7 @@ mod fake_llm;
 mod support;
 
 mod api;
+mod backends;
 mod bad_input;
 mod browser;
 mod cancel;

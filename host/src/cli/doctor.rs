@@ -2,13 +2,15 @@
 //! wrong and what to do; exit 0 when healthy, 2 on any problem, 3 when
 //! there is no database at all.
 
+use cairn::journal::Location;
 use cairn::journal::sqlite::check::{Diagnosis, diagnose};
 
 use super::format::print_json;
 use super::{Env, Exit, ExitKind};
 
 pub fn doctor(env: &Env) -> Result<ExitKind, Exit> {
-    let d = diagnose(&env.config.db, env.open_options().lock_timeout);
+    let Location::Sqlite(path) = Location::parse(&env.config.db).map_err(Exit::from_store)?;
+    let d = diagnose(&path, env.open_options().lock_timeout);
     if env.json {
         let mut v = serde_json::to_value(&d).expect("a diagnosis serializes");
         v["ok"] = d.ok().into();

@@ -56,7 +56,10 @@ impl Exit {
             return Exit::database(p);
         }
         let kind = match &e {
-            StoreError::NotCairn { .. } | StoreError::TooNew { .. } => ExitKind::Usage,
+            StoreError::NotCairn { .. }
+            | StoreError::TooNew { .. }
+            | StoreError::NotBuiltIn { .. }
+            | StoreError::BadLocation { .. } => ExitKind::Usage,
             StoreError::NotFound(_) => ExitKind::NotFound,
             _ => ExitKind::Failure,
         };

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use cairn::config::Config;
+use cairn::journal::OpenOptions;
 use cairn::journal::Storage;
-use cairn::journal::sqlite::{OpenOptions, SqliteStore};
 use cairn::runtime::{Runtime, RuntimeError};
 
 pub use exit::{Exit, ExitKind};
@@ -35,7 +35,8 @@ pub use exit::{Exit, ExitKind};
     about = "A durable workflow host for WebAssembly components"
 )]
 pub struct Cli {
-    /// The SQLite database (default ./cairn.db; env CAIRN_DB).
+    /// The database: a path, sqlite:PATH or sqlite://PATH (default
+    /// ./cairn.db; env CAIRN_DB).
     #[arg(long, global = true, env = "CAIRN_DB")]
     db: Option<PathBuf>,
     /// Configuration file (default ./cairn.toml when present).
@@ -126,9 +127,7 @@ pub struct Env {
 impl Env {
     /// Opens the journal.
     pub fn store(&self) -> Result<Arc<dyn Storage>, Exit> {
-        let store = SqliteStore::open_with(&self.config.db, self.open_options())
-            .map_err(Exit::from_store)?;
-        Ok(Arc::new(store))
+        cairn::journal::open(&self.config.db, self.open_options()).map_err(Exit::from_store)
     }
 
     /// How the configuration says to open the journal.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use cairn::journal::sqlite::SqliteStore;
+use cairn::journal::OpenOptions;
 use cairn::runtime::{DeployOptions, Outcome, Runtime};
 
 use super::format::json_brief;
@@ -42,8 +42,9 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     })?;
     let mut config = env.config.clone();
     config.db = dir.path().join("quickstart.db");
-    let store = SqliteStore::open(&config.db, config.durability).map_err(Exit::from_store)?;
-    let rt = Runtime::start(std::sync::Arc::new(store), config.clone())
+    let store = cairn::journal::open(&config.db, OpenOptions::new(config.durability))
+        .map_err(Exit::from_store)?;
+    let rt = Runtime::start(store, config.clone())
         .await
         .map_err(|e| Exit::new(ExitKind::Failure, e.to_string()))?;
 

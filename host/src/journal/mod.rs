@@ -5,11 +5,15 @@
 //! describe writes as [`WriteOp`] values; a backend applies them atomically,
 //! in submission order, and reports each outcome. Reads are plain queries.
 //! [`sqlite::SqliteStore`] is the one backend today; the [`Storage`] trait
-//! is the seam a Postgres backend would implement.
+//! is the seam a Postgres backend would implement, [`open`] chooses the
+//! backend from the `db` setting, and [`conformance`] holds the scenarios
+//! every backend must pass.
 
+pub mod conformance;
 pub mod event;
 pub mod human;
 pub mod model;
+mod open;
 mod problem;
 pub mod sqlite;
 
@@ -21,6 +25,7 @@ use serde::Serialize;
 pub use event::EventKind;
 pub use human::*;
 pub use model::*;
+pub use open::{DEFAULT_LOCK_TIMEOUT, Location, OpenOptions, open};
 pub use problem::{DatabaseProblem, ProblemKind};
 
 /// How hard a commit tries to survive a failure.
@@ -90,6 +95,16 @@ pub enum StoreError {
         #[source]
         source: Option<BackendError>,
     },
+    /// The `db` setting names a backend this cairn is built without.
+    #[error(
+        "{db}: {backend} is not built into this cairn yet; use a SQLite database (a path, or sqlite:PATH)"
+    )]
+    NotBuiltIn { db: String, backend: &'static str },
+    /// The `db` setting is neither a path nor a URL this cairn accepts.
+    #[error(
+        "{db} is not a database cairn can open: give a path, sqlite:PATH or sqlite://PATH (postgres:// and postgresql:// are recognised but not built in yet)"
+    )]
+    BadLocation { db: String },
     /// The database itself cannot be used (its location, permissions,
     /// another process's lock, a full disk, damaged pages): the user has
     /// to fix something, and the message says what.

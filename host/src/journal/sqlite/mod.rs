@@ -22,7 +22,6 @@ mod writer;
 
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -34,29 +33,7 @@ use crate::journal::{
     WorkerRecord, WriteOp,
 };
 
-/// How long a connection waits for another process's write lock by
-/// default (`db_lock_timeout_ms`). cairn's own transactions hold it for
-/// milliseconds; a lock held this long is someone else's, and saying so
-/// beats a command that seems to hang.
-pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How a store is opened.
-#[derive(Debug, Clone, Copy)]
-pub struct OpenOptions {
-    pub durability: Durability,
-    /// How long to wait for another process's write lock before giving up
-    /// with [`ProblemKind::Locked`](crate::journal::ProblemKind::Locked).
-    pub lock_timeout: Duration,
-}
-
-impl OpenOptions {
-    pub fn new(durability: Durability) -> OpenOptions {
-        OpenOptions {
-            durability,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-        }
-    }
-}
+pub use crate::journal::open::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
 
 /// A cairn journal in one SQLite file.
 pub struct SqliteStore {
@@ -245,4 +222,19 @@ impl Storage for SqliteStore {
     fn signals(&self, run_id: &str) -> Result<Vec<SignalRecord>, StoreError> {
         self.read(|c| read::signals(c, run_id))
     }
+}
+
+#[cfg(test)]
+mod conformance {
+    crate::storage_conformance!(
+        |dir: &std::path::Path| -> std::sync::Arc<dyn crate::journal::Storage> {
+            std::sync::Arc::new(
+                super::SqliteStore::open(
+                    &dir.join("conformance.db"),
+                    crate::journal::Durability::Relaxed,
+                )
+                .expect("open a SQLite store"),
+            )
+        }
+    );
 }
