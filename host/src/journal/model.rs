@@ -364,3 +364,112 @@ pub struct RunFilter {
     /// previous page.
     pub before: Option<(UnixMs, String)>,
 }
+
+/// The value of a `sleep` entry: a durable sleep's wake time, or the
+/// deadline of a signal wait with a timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SleepRecord {
+    pub wake_at: UnixMs,
+}
+
+/// The value of a `step_attempt` entry: a failed attempt, and when the
+/// next one is due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The failed attempt's number, from 1.
+    pub attempt: u32,
+    pub error: ErrorRecord,
+    pub retry_at: UnixMs,
+}
+
+/// The value of a failed `step` entry (a succeeded one holds the step's
+/// output itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepFailureRecord {
+    pub error: ErrorRecord,
+    /// Attempts made, 0 when none could start (an unknown step).
+    pub attempts: u32,
+}
+
+/// The JSON text of a record, as journal values are written: through a
+/// `serde_json::Value`, so the keys are in the same order as the values
+/// written before these types existed.
+pub fn record_json<T: Serialize>(record: &T) -> String {
+    serde_json::to_value(record)
+        .expect("journal records serialize")
+        .to_string()
+}
+
+impl JournalEntry {
+    /// The entry's value read as the record `T`; `Corrupt`, naming the run
+    /// and the entry, when it is not one.
+    pub fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        run_id: &str,
+    ) -> Result<T, super::StoreError> {
+        let text = self.value.as_deref().unwrap_or("null");
+        serde_json::from_str(text).map_err(|e| {
+            super::StoreError::Corrupt(format!(
+                "run {run_id}: journal entry {} ({} `{}`) does not decode: {e}",
+                self.seq, self.kind, self.name
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(value: String) -> JournalEntry {
+        JournalEntry {
+            seq: 7,
+            kind: EntryKind::Sleep,
+            name: "sleep".into(),
+            occurrence: 0,
+            input_hash: None,
+            ok: true,
+            value: Some(value),
+            created_at: 0,
+        }
+    }
+
+    /// Values written the old way (`json!`) decode, and the records write
+    /// the same bytes.
+    #[test]
+    fn records_read_and_write_values_as_before() {
+        let old = json!({"wake_at": 1_700_000_000_123_i64}).to_string();
+        let sleep: SleepRecord = entry(old.clone()).decode("r").unwrap();
+        assert_eq!(sleep.wake_at, 1_700_000_000_123);
+        assert_eq!(record_json(&sleep), old);
+
+        let error = ErrorRecord {
+            code: "boom".into(),
+            message: "it broke".into(),
+            details: Some(json!({"z": 1, "a": [2]})),
+        };
+        let old = json!({"attempt": 2, "error": error, "retry_at": 99}).to_string();
+        let attempt: AttemptRecord = entry(old.clone()).decode("r").unwrap();
+        assert_eq!((attempt.attempt, attempt.retry_at), (2, 99));
+        assert_eq!(attempt.error, error);
+        assert_eq!(record_json(&attempt), old);
+
+        let old = json!({"error": ErrorRecord::new("x", "y"), "attempts": 3}).to_string();
+        let failed: StepFailureRecord = entry(old.clone()).decode("r").unwrap();
+        assert_eq!(failed.attempts, 3);
+        assert_eq!(record_json(&failed), old);
+    }
+
+    #[test]
+    fn an_entry_that_does_not_decode_is_corrupt_naming_run_and_seq() {
+        let e = entry(json!({"when": 5}).to_string());
+        let err = e.decode::<SleepRecord>("run-1").unwrap_err();
+        assert!(matches!(err, super::super::StoreError::Corrupt(_)));
+        let message = err.to_string();
+        assert!(
+            message.contains("run-1") && message.contains("entry 7"),
+            "{message}"
+        );
+    }
+}

@@ -290,13 +290,7 @@ impl BodyCx {
     ) -> wasmtime::Result<u64> {
         let key = self.log.next_key(kind, kind.as_str());
         if let Some(e) = self.replayed(&key, None)? {
-            return e
-                .value
-                .as_deref()
-                .and_then(|v| v.parse::<u64>().ok())
-                .ok_or_else(|| {
-                    wasmtime::Error::msg(format!("journal entry {} is malformed", e.seq))
-                });
+            return e.decode::<u64>(&self.run.id).map_err(wasmtime::Error::new);
         }
         let v = fresh();
         self.record(&key, None, true, Some(v.to_string()), None, Vec::new());

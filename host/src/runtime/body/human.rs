@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::engine::bindings::context::{Answer, Prompt, WaitError};
 use crate::journal::{
     AnswerRecord, EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent, PromptRecord,
-    RunStatus, StateEffect,
+    RunStatus, SleepRecord, StateEffect, record_json,
 };
 
 use super::BodyCx;
@@ -141,11 +141,14 @@ pub async fn wait_for_event(
             let timer = cx.log.next_key(EntryKind::Sleep, &format!("event:{name}"));
             let hash = input_hash(&[b"event-timeout", &t.to_le_bytes()]);
             match cx.replayed(&timer, Some(&hash))? {
-                Some(e) => Some(parse_deadline(&e)?),
+                Some(e) => {
+                    let timer: SleepRecord = e.decode(&cx.run.id).map_err(wasmtime::Error::new)?;
+                    Some(timer.wake_at)
+                }
                 None => {
                     let now = crate::clock::now_ms();
                     let at = now.saturating_add(t.min(i64::MAX as u64) as i64);
-                    let value = json!({"wake_at": at}).to_string();
+                    let value = record_json(&SleepRecord { wake_at: at });
                     cx.record_at(now, &timer, Some(hash), true, Some(value), None, Vec::new());
                     Some(at)
                 }
@@ -224,14 +227,6 @@ fn parse_prompt(e: &JournalEntry) -> wasmtime::Result<PromptRecord> {
     serde_json::from_str(e.value.as_deref().unwrap_or("null")).map_err(|err| {
         wasmtime::Error::msg(format!("journal entry {} is not a prompt: {err}", e.seq))
     })
-}
-
-fn parse_deadline(e: &JournalEntry) -> wasmtime::Result<i64> {
-    e.value
-        .as_deref()
-        .and_then(|v| serde_json::from_str::<Value>(v).ok())
-        .and_then(|v| v["wake_at"].as_i64())
-        .ok_or_else(|| wasmtime::Error::msg(format!("journal entry {} has no deadline", e.seq)))
 }
 
 fn decode_error(e: &JournalEntry) -> WaitError {

@@ -17,7 +17,10 @@ use crate::engine::bindings::types as wit;
 use crate::engine::bindings::types::ErrorInfo;
 use crate::engine::http_policy::Gate;
 use crate::engine::limits::LimitExceeded;
-use crate::journal::{EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent};
+use crate::journal::{
+    AttemptRecord, EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent, StepFailureRecord,
+    record_json,
+};
 
 use super::BodyCx;
 use crate::runtime::run::interrupt::Interrupt;
@@ -39,12 +42,12 @@ pub async fn call_step(
     let key = cx.log.next_key(EntryKind::Step, &name);
     let hash = input_hash(&[input.as_bytes()]);
     if let Some(e) = cx.replayed(&key, Some(&hash))? {
-        return Ok(decode(&e));
+        return decode(&cx.run.id, &e);
     }
     cx.check_size(&format!("input of step `{name}`"), &input)?;
     let job = StepJob::new(cx, key, hash, input);
     let entry = run_step(&job, cx).await?;
-    Ok(decode(&entry))
+    decode(&cx.run.id, &entry)
 }
 
 /// One step occurrence to run, with everything its attempts need, owned,
@@ -194,8 +197,8 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     sink.durable().await?;
 
     let mut attempt = job.prior.len() as u32 + 1;
-    if let Some(at) = job.prior.last().and_then(retry_at) {
-        sink.wait_for_retry(at).await?;
+    if let Some(last) = job.prior.last() {
+        sink.wait_for_retry(retry_at(job, last)?).await?;
     }
     let setup = AttemptSetup::new(job, &policy);
     loop {
@@ -227,10 +230,14 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
             {
                 let retry_at = crate::clock::now_ms() + policy.backoff_ms(attempt) as i64;
                 tracing::info!(attempt, error = %error.message, "step attempt failed, retrying");
-                let value = json!({"attempt": attempt, "error": error, "retry_at": retry_at});
+                let value = record_json(&AttemptRecord {
+                    attempt,
+                    error: error.clone(),
+                    retry_at,
+                });
                 let extra = json!({"error": error, "retry_at": retry_at, "ms": took});
                 let ev = step_event(name, occurrence, attempt, "retrying", extra);
-                sink.record_failed_attempt(&job.key, value.to_string(), ev);
+                sink.record_failed_attempt(&job.key, value, ev);
                 attempt += 1;
                 sink.wait_for_retry(retry_at).await?;
             }
@@ -366,7 +373,10 @@ async fn finish_failed<S: StepSink>(
     error: ErrorRecord,
     attempts: u32,
 ) -> wasmtime::Result<JournalEntry> {
-    let value = json!({"error": error, "attempts": attempts}).to_string();
+    let value = record_json(&StepFailureRecord {
+        error: error.clone(),
+        attempts,
+    });
     let ev = step_event(
         &job.key.name,
         job.key.occurrence,
@@ -398,29 +408,26 @@ pub fn step_event(
     }
 }
 
-fn retry_at(e: &JournalEntry) -> Option<i64> {
-    let v: serde_json::Value = serde_json::from_str(e.value.as_deref()?).ok()?;
-    v["retry_at"].as_i64()
+/// When the attempt after the journaled failed attempt `e` is due.
+fn retry_at(job: &StepJob, e: &JournalEntry) -> wasmtime::Result<i64> {
+    let attempt: AttemptRecord = e.decode(&job.run_id).map_err(wasmtime::Error::new)?;
+    Ok(attempt.retry_at)
 }
 
 /// A journaled step outcome as the body receives it.
-pub fn decode(e: &JournalEntry) -> Result<String, StepFailure> {
+/// A journaled step outcome of `run_id` as the body receives it.
+pub fn decode(run_id: &str, e: &JournalEntry) -> wasmtime::Result<Result<String, StepFailure>> {
     if e.ok {
-        return Ok(e.value.clone().unwrap_or_else(|| "null".into()));
+        return Ok(Ok(e.value.clone().unwrap_or_else(|| "null".into())));
     }
-    let v: serde_json::Value = e
-        .value
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_default();
-    let error: ErrorRecord = serde_json::from_value(v["error"].clone())
-        .unwrap_or_else(|_| ErrorRecord::new("error", "the step failed"));
-    Err(StepFailure {
+    let failed: StepFailureRecord = e.decode(run_id).map_err(wasmtime::Error::new)?;
+    let error = failed.error;
+    Ok(Err(StepFailure {
         error: ErrorInfo {
             code: error.code,
             message: error.message,
             details: error.details.map(|d| d.to_string()),
         },
-        attempts: v["attempts"].as_u64().unwrap_or(0) as u32,
-    })
+        attempts: failed.attempts,
+    }))
 }

@@ -1,9 +1,7 @@
 //! The body's waits: in memory when short, else by suspending the run;
 //! and the durable sleep (`ctx.sleep`, `ctx.sleep-until`) built on them.
 
-use serde_json::json;
-
-use crate::journal::{EntryKind, JournalEntry};
+use crate::journal::{EntryKind, SleepRecord, record_json};
 use crate::runtime::run::interrupt::Interrupt;
 
 use super::BodyCx;
@@ -49,11 +47,14 @@ impl BodyCx {
     ) -> wasmtime::Result<()> {
         let key = self.log.next_key(EntryKind::Sleep, "sleep");
         let wake_at = match self.replayed(&key, Some(&hash))? {
-            Some(e) => parse_wake(&e)?,
+            Some(e) => {
+                let sleep: SleepRecord = e.decode(&self.run.id).map_err(wasmtime::Error::new)?;
+                sleep.wake_at
+            }
             None => {
                 let now = crate::clock::now_ms();
                 let wake_at = wake(now);
-                let value = json!({"wake_at": wake_at}).to_string();
+                let value = record_json(&SleepRecord { wake_at });
                 self.record_at(now, &key, Some(hash), true, Some(value), None, Vec::new());
                 wake_at
             }
@@ -62,12 +63,4 @@ impl BodyCx {
         self.clock.advance_to(wake_at);
         Ok(())
     }
-}
-
-fn parse_wake(e: &JournalEntry) -> wasmtime::Result<i64> {
-    e.value
-        .as_deref()
-        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
-        .and_then(|v| v["wake_at"].as_i64())
-        .ok_or_else(|| wasmtime::Error::msg(format!("journal entry {} has no wake time", e.seq)))
 }

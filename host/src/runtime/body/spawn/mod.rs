@@ -271,7 +271,7 @@ pub async fn join(cx: &mut BodyCx, handle: u32) -> wasmtime::Result<Result<Strin
     match &mut cx.spawned.spawns[handle as usize].state {
         State::Done(e) => {
             cx.clock.advance_to(e.created_at);
-            Ok(decode(e))
+            decode(&cx.run.id, e)
         }
         State::Lost { error, .. } => Err(error.take().unwrap_or_else(|| {
             wasmtime::Error::msg(format!("join: handle {handle} was already joined"))
