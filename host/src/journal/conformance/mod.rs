@@ -13,8 +13,10 @@
 //! The opener gets an empty directory of the test's own and returns a
 //! fresh, empty store. `runs.rs` holds the scenarios on runs and their
 //! journals, `human.rs` those on answers and signals, `versions.rs` those
-//! on deployed versions.
+//! on deployed versions, `differential.rs` random op sequences checked
+//! against a model of the rules.
 
+pub mod differential;
 pub mod human;
 pub mod runs;
 pub mod versions;
@@ -58,6 +60,7 @@ macro_rules! storage_conformance {
             human::a_signal_is_refused_once_the_run_ended,
             versions::deploy_activates_and_reports_new_bytes,
             versions::gc_removes_versions_nothing_holds,
+            differential::random_ops_agree_with_the_model,
         );
     };
 }
