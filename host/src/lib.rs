@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod error_code;
 pub mod guests;
 pub mod journal;
 pub mod llm;

@@ -1,5 +1,5 @@
-//! One vocabulary: the names of event kinds, run statuses and journal
-//! entry kinds come from the server's types, in the OpenAPI document and in
+//! One vocabulary: the names of event kinds, run statuses, journal entry
+//! kinds and prompt input types come from the server's types, in the OpenAPI document and in
 //! the script the page loads, and the page matches no name the server
 //! does not have.
 
@@ -66,6 +66,12 @@ async fn the_page_and_the_api_name_what_the_server_names() {
     assert_eq!(
         doc["components"]["schemas"]["EventView"]["properties"]["kind"]["$ref"],
         "#/components/schemas/EventKind"
+    );
+
+    assert_eq!(
+        doc["components"]["schemas"]["PromptInput"]["enum"],
+        serde_json::json!(["approval", "text", "choice", "number", "json"]),
+        "a prompt's input type is an enum in the OpenAPI document"
     );
 
     let vocabulary = get_text(&s.base, "/vocabulary.js").await;

@@ -1,5 +1,6 @@
 //! `cairn run`, `cancel`, `resume` and `serve`.
 
+use cairn::error_code::ErrorCode;
 use clap::Args;
 use serde_json::json;
 
@@ -91,7 +92,7 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
             Outcome::Completed { output } => v["output"] = json_value(output),
             Outcome::Failed { error } => v["error"] = json!(error),
             Outcome::Diverged { message } => {
-                v["error"] = json!({"code": "diverged", "message": message})
+                v["error"] = json!({"code": ErrorCode::Diverged, "message": message})
             }
             Outcome::Suspended { wake_at, .. } => {
                 if let Some(w) = wake_at {
@@ -157,7 +158,7 @@ pub fn report(env: &Env, run_id: &str, workflow: &str, outcome: &Outcome) -> Exi
 fn exit_for(outcome: &Outcome) -> ExitKind {
     match outcome {
         Outcome::Completed { .. } | Outcome::Suspended { .. } => ExitKind::Success,
-        Outcome::Failed { error } if error.code == "bad-input" => ExitKind::Usage,
+        Outcome::Failed { error } if error.code == ErrorCode::BadInput.as_str() => ExitKind::Usage,
         // The database, not the run, failed: the user's to fix (SPEC §9's 2).
         Outcome::Lost {
             problem: Some(_), ..

@@ -14,8 +14,7 @@ use super::{RunStatus, UnixMs};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptRecord {
     pub question: String,
-    /// `approval`, `text`, `choice`, `number` or `json`.
-    pub input_type: String,
+    pub input_type: PromptInput,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<PromptOptionRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,6 +33,47 @@ pub struct PromptRecord {
     /// When the prompt times out; `None` waits forever.
     #[serde(default)]
     pub deadline: Option<UnixMs>,
+}
+
+/// What kind of answer a prompt takes, as journaled and as the API shows
+/// it (the WIT `input-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptInput {
+    /// One of the options (default: `approve` / `reject`).
+    Approval,
+    /// Free text.
+    Text,
+    /// One of the options.
+    Choice,
+    /// A number, optionally within `min`..`max`.
+    Number,
+    /// A JSON value, optionally checked against the prompt's schema.
+    Json,
+}
+
+impl PromptInput {
+    /// The name, as journaled and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptInput::Approval => "approval",
+            PromptInput::Text => "text",
+            PromptInput::Choice => "choice",
+            PromptInput::Number => "number",
+            PromptInput::Json => "json",
+        }
+    }
+
+    /// Whether the answer is one of the prompt's options.
+    pub fn has_options(self) -> bool {
+        matches!(self, PromptInput::Approval | PromptInput::Choice)
+    }
+}
+
+impl std::fmt::Display for PromptInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One answer a person may pick.

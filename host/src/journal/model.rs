@@ -4,6 +4,7 @@
 //! storage backend persists them, and nothing else derives a storage format.
 
 use super::EventKind;
+use crate::error_code::ErrorCode;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch; every timestamp on disk uses it.
@@ -98,10 +99,10 @@ pub struct ErrorRecord {
 }
 
 impl ErrorRecord {
-    /// An error with no details.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error of the host's, with no details.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ErrorRecord {
-            code: code.into(),
+            code: code.as_str().into(),
             message: message.into(),
             details: None,
         }
@@ -455,7 +456,7 @@ mod record_tests {
         assert_eq!(attempt.error, error);
         assert_eq!(record_json(&attempt), old);
 
-        let old = json!({"error": ErrorRecord::new("x", "y"), "attempts": 3}).to_string();
+        let old = json!({"error": ErrorRecord { code: "x".into(), message: "y".into(), details: None }, "attempts": 3}).to_string();
         let failed: StepFailureRecord = entry(old.clone()).decode("r").unwrap();
         assert_eq!(failed.attempts, 3);
         assert_eq!(record_json(&failed), old);

@@ -18,6 +18,7 @@ mod anthropic;
 mod openai;
 mod retry;
 
+use crate::error_code::ErrorCode;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -178,7 +179,7 @@ pub enum LlmError {
         provider: String,
         /// `unreachable`, `timeout`, `rate-limited`, `server-error`,
         /// `refused` (another 4xx) or `bad-reply`.
-        code: String,
+        code: ErrorCode,
         message: String,
         /// The last HTTP status, if any.
         status: Option<u16>,
@@ -301,7 +302,7 @@ impl Providers {
 fn bad_reply(provider: &str, what: impl std::fmt::Display) -> LlmError {
     LlmError::Provider {
         provider: provider.to_string(),
-        code: "bad-reply".into(),
+        code: ErrorCode::BadReply,
         message: format!("LLM provider `{provider}` sent a reply cairn cannot read: {what}"),
         status: None,
         attempts: 1,

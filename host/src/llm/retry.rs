@@ -1,6 +1,7 @@
 //! Sending a request to a provider, with retries on 429, 5xx and
 //! connection failures, honouring `Retry-After`.
 
+use crate::error_code::ErrorCode;
 use std::time::Duration;
 
 use super::{LlmError, LlmSettings};
@@ -45,9 +46,9 @@ pub(super) async fn send(
                         error: LlmError::Provider {
                             provider: provider.to_string(),
                             code: if code == 429 {
-                                "rate-limited".into()
+                                ErrorCode::RateLimited
                             } else {
-                                "server-error".into()
+                                ErrorCode::ServerError
                             },
                             message: format!(
                                 "LLM provider `{provider}` answered HTTP {code}{detail} \
@@ -62,7 +63,7 @@ pub(super) async fn send(
                 } else {
                     return Err(LlmError::Provider {
                         provider: provider.to_string(),
-                        code: "refused".into(),
+                        code: ErrorCode::Refused,
                         message: format!(
                             "LLM provider `{provider}` refused the request: HTTP {code}{detail}"
                         ),
@@ -137,7 +138,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 fn transport(provider: &str, e: &reqwest::Error, attempt: u32, s: &LlmSettings) -> LlmError {
     let (code, what) = if e.is_timeout() {
         (
-            "timeout",
+            ErrorCode::Timeout,
             format!(
                 "did not answer within {} s (llm.timeout_secs)",
                 s.timeout_secs
@@ -145,15 +146,15 @@ fn transport(provider: &str, e: &reqwest::Error, attempt: u32, s: &LlmSettings) 
         )
     } else if e.is_connect() {
         (
-            "unreachable",
+            ErrorCode::Unreachable,
             format!("could not be reached ({})", root_cause(e)),
         )
     } else {
-        ("unreachable", format!("failed: {}", root_cause(e)))
+        (ErrorCode::Unreachable, format!("failed: {}", root_cause(e)))
     };
     LlmError::Provider {
         provider: provider.to_string(),
-        code: code.into(),
+        code,
         message: format!(
             "LLM provider `{provider}` {what} after {attempt} attempt{}",
             plural(attempt)

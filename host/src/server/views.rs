@@ -1,6 +1,6 @@
 //! What the API returns, as documented types.
 
-use crate::journal::EventKind;
+use crate::journal::{EventKind, PromptInput};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -300,8 +300,7 @@ pub struct PromptOptionView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PromptFields {
     pub question: String,
-    /// `approval`, `text`, `choice`, `number` or `json`.
-    pub input_type: String,
+    pub input_type: PromptInput,
     /// For approval and choice.
     pub options: Vec<PromptOptionView>,
     pub min: Option<f64>,
@@ -322,7 +321,7 @@ impl From<&PromptRecord> for PromptFields {
     fn from(r: &PromptRecord) -> Self {
         PromptFields {
             question: r.question.clone(),
-            input_type: r.input_type.clone(),
+            input_type: r.input_type,
             options: r
                 .options
                 .iter()

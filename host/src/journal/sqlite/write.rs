@@ -2,6 +2,7 @@
 //! transaction: one function per op, the ops on versions in `versions.rs`
 //! and those from outside a run (answers, signals) in `human.rs`.
 
+use crate::error_code::ErrorCode;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::read::read_run;
@@ -232,7 +233,10 @@ fn cancel(conn: &Connection, run_id: &str, at: UnixMs) -> Result<WriteOutcome, S
             params![
                 run_id,
                 at,
-                error_json(&ErrorRecord::new("cancelled", "the run was cancelled"))
+                error_json(&ErrorRecord::new(
+                    ErrorCode::Cancelled,
+                    "the run was cancelled"
+                ))
             ],
         )?;
         insert_events(

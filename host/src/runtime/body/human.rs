@@ -11,6 +11,7 @@
 //! return suspends the run as `waiting`: the instance is unloaded and the
 //! run resumes by replay when it is answered, signalled, or due.
 
+use crate::error_code::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{Answer, Prompt, WaitError};
@@ -112,7 +113,7 @@ fn record_timeout(cx: &mut BodyCx, answer_key: &Key, record: PromptRecord) -> Jo
         }
         None => {
             let error = ErrorRecord::new(
-                "timeout",
+                ErrorCode::Timeout,
                 format!(
                     "nobody answered the prompt \"{}\" before its deadline",
                     record.question
@@ -187,7 +188,7 @@ pub async fn wait_for_event(
         && crate::clock::now_ms() >= deadline
     {
         let error = ErrorRecord::new(
-            "timeout",
+            ErrorCode::Timeout,
             format!("no signal `{name}` arrived before the wait's deadline"),
         );
         let value = serde_json::to_string(&error).expect("errors serialize");
@@ -234,7 +235,7 @@ fn decode_error(e: &JournalEntry) -> WaitError {
         .value
         .as_deref()
         .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_else(|| ErrorRecord::new("timeout", "the wait timed out"));
+        .unwrap_or_else(|| ErrorRecord::new(ErrorCode::Timeout, "the wait timed out"));
     WaitError::Timeout(error.message)
 }
 

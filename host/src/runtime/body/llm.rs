@@ -6,6 +6,7 @@
 //! Also the translation between the WIT types and [`crate::llm`]'s, which
 //! `step/llm.rs` shares.
 
+use crate::error_code::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
@@ -241,8 +242,8 @@ pub(in crate::runtime) fn to_wit_response(r: llm::ChatResponse) -> LlmResponse {
 /// provider's failure code with details.
 fn error_record(e: &llm::LlmError) -> ErrorRecord {
     match e {
-        llm::LlmError::NotConfigured(m) => ErrorRecord::new("not-configured", m.clone()),
-        llm::LlmError::BadRequest(m) => ErrorRecord::new("bad-request", m.clone()),
+        llm::LlmError::NotConfigured(m) => ErrorRecord::new(ErrorCode::NotConfigured, m.clone()),
+        llm::LlmError::BadRequest(m) => ErrorRecord::new(ErrorCode::BadRequest, m.clone()),
         llm::LlmError::Provider {
             provider,
             code,
@@ -250,7 +251,7 @@ fn error_record(e: &llm::LlmError) -> ErrorRecord {
             status,
             attempts,
         } => ErrorRecord {
-            code: code.clone(),
+            code: (*code).into(),
             message: message.clone(),
             details: Some(json!({"provider": provider, "status": status, "attempts": attempts})),
         },
@@ -283,7 +284,10 @@ fn decode(e: &JournalEntry) -> Result<LlmResponse, LlmError> {
         .unwrap_or_default();
     if !e.ok {
         let error = serde_json::from_value(v).unwrap_or_else(|_| {
-            ErrorRecord::new("bad-reply", format!("journal entry {} is malformed", e.seq))
+            ErrorRecord::new(
+                ErrorCode::BadReply,
+                format!("journal entry {} is malformed", e.seq),
+            )
         });
         return Err(from_record(error));
     }

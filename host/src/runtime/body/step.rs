@@ -7,6 +7,7 @@
 //! `ctx.step` the sink is the body itself; for a spawned step it is the
 //! task running it.
 
+use crate::error_code::ErrorCode;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -187,7 +188,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     let occurrence = job.key.occurrence;
     let Some(policy) = job.version.policy(name) else {
         let error = ErrorRecord::new(
-            "unknown-step",
+            ErrorCode::UnknownStep,
             format!("the component declares no step named `{name}`"),
         );
         return finish_failed(sink, job, error, 0).await;
@@ -217,7 +218,7 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
                 if output.len() as u64 > limit {
                     let what = format!("output of step `{name}`");
                     let e = LimitExceeded::value_size(&what, output.len(), limit);
-                    let error = ErrorRecord::new("limit", e.to_string());
+                    let error = ErrorRecord::new(ErrorCode::Limit, e.to_string());
                     return finish_failed(sink, job, error, attempt).await;
                 }
                 let ev = step_event(name, occurrence, attempt, "completed", json!({"ms": took}));

@@ -6,16 +6,16 @@
 use serde_json::{Value, json};
 
 use crate::engine::bindings::types::{InputType, Prompt};
-use crate::journal::{PromptOptionRecord, PromptRecord, UnixMs};
+use crate::journal::{PromptInput, PromptOptionRecord, PromptRecord, UnixMs};
 
-/// The name of an input type, as journaled.
-pub fn input_type_name(t: InputType) -> &'static str {
+/// An input type as journaled.
+pub fn prompt_input(t: InputType) -> PromptInput {
     match t {
-        InputType::Approval => "approval",
-        InputType::Text => "text",
-        InputType::Choice => "choice",
-        InputType::Number => "number",
-        InputType::Json => "json",
+        InputType::Approval => PromptInput::Approval,
+        InputType::Text => PromptInput::Text,
+        InputType::Choice => PromptInput::Choice,
+        InputType::Number => PromptInput::Number,
+        InputType::Json => PromptInput::Json,
     }
 }
 
@@ -23,7 +23,7 @@ pub fn input_type_name(t: InputType) -> &'static str {
 /// options gets Approve / Reject (`approve`, `reject`). `Err` is the
 /// `bad-prompt` message.
 pub fn prompt_record(p: &Prompt, deadline: Option<UnixMs>) -> Result<PromptRecord, String> {
-    let input_type = input_type_name(p.input_type);
+    let input_type = prompt_input(p.input_type);
     if p.question.trim().is_empty() {
         return Err("the prompt's question is empty".into());
     }
@@ -40,7 +40,7 @@ pub fn prompt_record(p: &Prompt, deadline: Option<UnixMs>) -> Result<PromptRecor
         .map(|c| serde_json::from_str(c).unwrap_or_else(|_| Value::String(c.clone())));
     let mut record = PromptRecord {
         question: p.question.clone(),
-        input_type: input_type.to_string(),
+        input_type,
         options,
         min: p.min,
         max: p.max,
@@ -121,8 +121,8 @@ fn prompt_schema(p: &Prompt) -> Result<Option<Value>, String> {
 /// (or label) for approval and choice, a number, any text, or JSON text
 /// for a `json` prompt.
 pub fn parse_plain(prompt: &PromptRecord, text: &str) -> Result<Value, String> {
-    match prompt.input_type.as_str() {
-        "number" => {
+    match prompt.input_type {
+        PromptInput::Number => {
             let t = text.trim();
             if let Ok(i) = t.parse::<i64>() {
                 return Ok(json!(i));
@@ -132,7 +132,7 @@ pub fn parse_plain(prompt: &PromptRecord, text: &str) -> Result<Value, String> {
                 _ => Err(format!("`{text}` is not a number; {}", what_fits(prompt))),
             }
         }
-        "json" => serde_json::from_str(text)
+        PromptInput::Json => serde_json::from_str(text)
             .map_err(|e| format!("the answer is not valid JSON ({e}); {}", what_fits(prompt))),
         _ => Ok(Value::String(text.to_string())),
     }
@@ -141,8 +141,8 @@ pub fn parse_plain(prompt: &PromptRecord, text: &str) -> Result<Value, String> {
 /// Checks that `value` answers `prompt`; returns it normalised (an option
 /// given by its label becomes its id). `Err` says what would fit.
 pub fn check_answer(prompt: &PromptRecord, value: Value) -> Result<Value, String> {
-    match prompt.input_type.as_str() {
-        "approval" | "choice" => {
+    match prompt.input_type {
+        PromptInput::Approval | PromptInput::Choice => {
             let given = match &value {
                 Value::String(s) => s.clone(),
                 other => {
@@ -167,11 +167,11 @@ pub fn check_answer(prompt: &PromptRecord, value: Value) -> Result<Value, String
                 what_fits(prompt)
             ))
         }
-        "text" => match value {
+        PromptInput::Text => match value {
             Value::String(_) => Ok(value),
             other => Err(format!("{other} is not text; {}", what_fits(prompt))),
         },
-        "number" => {
+        PromptInput::Number => {
             let Some(n) = value.as_f64().filter(|n| n.is_finite()) else {
                 return Err(format!("{value} is not a number; {}", what_fits(prompt)));
             };
@@ -180,7 +180,7 @@ pub fn check_answer(prompt: &PromptRecord, value: Value) -> Result<Value, String
             }
             Ok(value)
         }
-        "json" => {
+        PromptInput::Json => {
             if let Some(schema) = &prompt.schema {
                 let validator = jsonschema::validator_for(schema)
                     .map_err(|e| format!("the prompt's JSON Schema is not valid: {e}"))?;
@@ -206,14 +206,13 @@ pub fn check_answer(prompt: &PromptRecord, value: Value) -> Result<Value, String
             }
             Ok(value)
         }
-        other => Err(format!("the prompt has an unknown input type `{other}`")),
     }
 }
 
 /// What a fitting answer looks like, for refusal messages and listings.
 pub fn what_fits(prompt: &PromptRecord) -> String {
-    match prompt.input_type.as_str() {
-        "approval" | "choice" => {
+    match prompt.input_type {
+        PromptInput::Approval | PromptInput::Choice => {
             let ids: Vec<String> = prompt
                 .options
                 .iter()
@@ -227,18 +226,17 @@ pub fn what_fits(prompt: &PromptRecord) -> String {
                 .collect();
             format!("answer one of: {}", ids.join(", "))
         }
-        "text" => "any text fits".into(),
-        "number" => match (prompt.min, prompt.max) {
+        PromptInput::Text => "any text fits".into(),
+        PromptInput::Number => match (prompt.min, prompt.max) {
             (Some(a), Some(b)) => format!("answer a number from {a} to {b}"),
             (Some(a), None) => format!("answer a number of at least {a}"),
             (None, Some(b)) => format!("answer a number of at most {b}"),
             (None, None) => "answer a number".into(),
         },
-        "json" => match &prompt.schema {
+        PromptInput::Json => match &prompt.schema {
             Some(s) => format!("answer JSON matching the schema {s}"),
             None => "answer any JSON value".into(),
         },
-        _ => "the prompt cannot be answered".into(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One activation: instantiate the body, replay the journal, go live, and
 //! record how it ended.
 
+use crate::error_code::ErrorCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -122,7 +123,7 @@ impl Runtime {
             Ok(v) => v,
             Err(e) => {
                 let error = ErrorRecord::new(
-                    "version",
+                    ErrorCode::Version,
                     format!("version {} could not be loaded: {e}", short(&run.version)),
                 );
                 return Err(self
@@ -196,7 +197,7 @@ impl Runtime {
             Outcome::Diverged { message } => (
                 RunStatus::Diverged,
                 None,
-                Some(ErrorRecord::new("diverged", message.clone())),
+                Some(ErrorRecord::new(ErrorCode::Diverged, message.clone())),
                 None,
             ),
             Outcome::Cancelled | Outcome::Lost { .. } => return outcome,
@@ -231,9 +232,9 @@ impl Runtime {
 pub(in crate::runtime) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
     match e {
         wit::WorkflowError::Failed(i) => info_record(i),
-        wit::WorkflowError::BadInput(m) => ErrorRecord::new("bad-input", m),
+        wit::WorkflowError::BadInput(m) => ErrorRecord::new(ErrorCode::BadInput, m),
         wit::WorkflowError::UnknownWorkflow(m) => ErrorRecord::new(
-            "unknown-workflow",
+            ErrorCode::UnknownWorkflow,
             format!("the component has no workflow named `{m}`"),
         ),
     }
@@ -244,13 +245,13 @@ pub(in crate::runtime) fn returned_error(e: wit::WorkflowError) -> ErrorRecord {
 /// SDK reported before a panic's trap.
 pub(in crate::runtime) fn trap_error(trap: &wasmtime::Error, panic: Option<&str>) -> ErrorRecord {
     if let Some(l) = trap.downcast_ref::<LimitExceeded>() {
-        return ErrorRecord::new("limit", l.message.clone());
+        return ErrorRecord::new(ErrorCode::Limit, l.message.clone());
     }
     let message = match panic {
         Some(p) => format!("the workflow body panicked: {p}"),
         None => format!("the workflow body trapped: {}", trap_message(trap)),
     };
-    ErrorRecord::new("trap", message)
+    ErrorRecord::new(ErrorCode::Trap, message)
 }
 
 /// After the body returned or trapped: settles the spawned steps, makes
@@ -288,7 +289,7 @@ async fn wind_down(
         Ok(Ok(output)) => match state.cx.check_size("the run's output", &output) {
             Ok(()) => Outcome::Completed { output },
             Err(e) => Outcome::Failed {
-                error: ErrorRecord::new("limit", e.to_string()),
+                error: ErrorRecord::new(ErrorCode::Limit, e.to_string()),
             },
         },
         Ok(Err(e)) => Outcome::Failed {

@@ -1,6 +1,7 @@
 //! Finding work: due timers, pending runs and runs whose owner died; the
 //! `serve` loop, `resume` and `run --wait` are built from these.
 
+use crate::error_code::ErrorCode;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -224,7 +225,7 @@ pub fn outcome_of(run: &RunRecord) -> Outcome {
             error: run
                 .error
                 .clone()
-                .unwrap_or_else(|| crate::journal::ErrorRecord::new("error", "failed")),
+                .unwrap_or_else(|| crate::journal::ErrorRecord::new(ErrorCode::Error, "failed")),
         },
         RunStatus::Cancelled => Outcome::Cancelled,
         RunStatus::Diverged => Outcome::Diverged {

@@ -1,6 +1,7 @@
 //! One step attempt: a fresh instance, the `run-step` call under the step's
 //! timeout, and how it ended, with what it printed and logged.
 
+use crate::error_code::ErrorCode;
 use std::time::Duration;
 
 use crate::engine::CairnEngine;
@@ -71,7 +72,7 @@ pub async fn run_attempt(
     let result = match outcome {
         Err(_) => AttemptResult::Failed {
             error: ErrorRecord::new(
-                "timeout",
+                ErrorCode::Timeout,
                 LimitExceeded::step_timeout(spec.step, spec.timeout).message,
             ),
             retryable: true,
@@ -87,12 +88,12 @@ pub async fn run_attempt(
                 retryable: false,
             },
             wit::StepError::BadInput(m) => AttemptResult::Failed {
-                error: ErrorRecord::new("bad-input", m),
+                error: ErrorRecord::new(ErrorCode::BadInput, m),
                 retryable: false,
             },
             wit::StepError::UnknownStep(m) => AttemptResult::Failed {
                 error: ErrorRecord::new(
-                    "unknown-step",
+                    ErrorCode::UnknownStep,
                     format!("the component has no step named `{m}`"),
                 ),
                 retryable: false,
@@ -101,7 +102,7 @@ pub async fn run_attempt(
         Ok(Err(trap)) => {
             if let Some(limit) = trap.downcast_ref::<LimitExceeded>() {
                 AttemptResult::Failed {
-                    error: ErrorRecord::new("limit", limit.message.clone()),
+                    error: ErrorRecord::new(ErrorCode::Limit, limit.message.clone()),
                     retryable: limit.kind != LimitKind::Memory,
                 }
             } else {
@@ -110,7 +111,7 @@ pub async fn run_attempt(
                     None => format!("step `{}` trapped: {}", spec.step, trap_message(&trap)),
                 };
                 AttemptResult::Failed {
-                    error: ErrorRecord::new("trap", message),
+                    error: ErrorRecord::new(ErrorCode::Trap, message),
                     retryable: true,
                 }
             }

@@ -3,6 +3,7 @@
 //! to the run's totals as each call returns, since it is billed whether
 //! or not the attempt succeeds.
 
+use crate::error_code::ErrorCode;
 use std::sync::Arc;
 
 use crate::engine::bindings::context::{LlmError, LlmRequest, LlmResponse};
@@ -41,7 +42,7 @@ pub async fn llm(
     };
     if let Err(message) = (h.gate.0)() {
         return Ok(Err(LlmError::Provider(ErrorInfo {
-            code: "lease-lapsed".into(),
+            code: ErrorCode::LeaseLapsed.into(),
             message,
             details: None,
         })));
