@@ -2,8 +2,8 @@
 //! deployed versions.
 //!
 //! This layer knows nothing of wasmtime or of workflow semantics. Callers
-//! describe writes as [`WriteOp`] values; a backend applies them atomically,
-//! in submission order, and reports each outcome. Reads are plain queries.
+//! describe writes as [`WriteOp`] values; a backend applies each atomically,
+//! those of one run in submission order, and reports each outcome. Reads are plain queries.
 //! [`sqlite::SqliteStore`] is the one backend today; the [`Storage`] trait
 //! is the seam a Postgres backend would implement, [`open`] chooses the
 //! backend from the `db` setting, and [`conformance`] holds the scenarios
@@ -346,8 +346,11 @@ impl CommitStats {
 
 /// A journal backend.
 pub trait Storage: Send + Sync + 'static {
-    /// Queues a write. Writes are applied in the order they are queued; one
-    /// failing does not affect the others committed with it.
+    /// Queues a write. Writes to one run are applied in the order they are
+    /// queued; writes to different runs may be applied in any order (a
+    /// pooled backend commits them on several connections), so a caller
+    /// that needs one write before another of a different run must await the
+    /// first. One failing does not affect the others committed with it.
     fn write(&self, op: WriteOp) -> PendingWrite;
     /// Resolves once everything queued before it is durable.
     fn flush(&self) -> PendingWrite;
