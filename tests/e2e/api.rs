@@ -810,7 +810,13 @@ async fn the_journal_pages_by_cursor() {
     assert_eq!(seqs(&tail), [4]);
     let (_, none) = s.get(&format!("/v1/runs/{id}/journal?after=4")).await;
     assert_eq!(seqs(&none), Vec::<u64>::new());
-    for q in ["limit=0", "limit=1001", "after=-1", "after=x"] {
+    for q in [
+        "limit=0",
+        "limit=1001",
+        "after=-1",
+        "after=x",
+        "after=2147483648",
+    ] {
         let (st, body) = s.get(&format!("/v1/runs/{id}/journal?{q}")).await;
         assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
     }

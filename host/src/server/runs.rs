@@ -11,8 +11,8 @@ use crate::runtime::StartOptions;
 
 use super::extract::{ApiPath, ApiQuery, JsonBody};
 use super::views::{
-    EntryView, JournalQuery, JournalView, MAX_JOURNAL_PAGE, MAX_PAGE, RunPage, RunQuery, RunView,
-    kv_object,
+    EntryView, JournalQuery, JournalView, MAX_JOURNAL_PAGE, MAX_PAGE, MAX_SEQ, RunPage, RunQuery,
+    RunView, kv_object,
 };
 use super::{ApiError, ApiResult, AppState};
 
@@ -173,6 +173,11 @@ pub async fn journal(
     if !(1..=MAX_JOURNAL_PAGE).contains(&limit) {
         return Err(ApiError::bad_request(format!(
             "limit is {limit}; a page holds 1 to {MAX_JOURNAL_PAGE} entries"
+        )));
+    }
+    if let Some(after) = q.after.filter(|&a| a > MAX_SEQ) {
+        return Err(ApiError::bad_request(format!(
+            "after is {after}; a seq is at most {MAX_SEQ}"
         )));
     }
     if state.rt.store.run(&id)?.is_none() {

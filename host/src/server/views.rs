@@ -195,6 +195,10 @@ pub struct JournalView {
     pub next_after: Option<u32>,
 }
 
+/// The largest seq `after` may name: the document types it as a 32-bit
+/// integer, and no journal gets near it.
+pub const MAX_SEQ: u32 = i32::MAX as u32;
+
 /// The most entries one page of `GET /v1/runs/{id}/journal` holds.
 pub const MAX_JOURNAL_PAGE: u32 = 1000;
 
@@ -204,6 +208,7 @@ pub const MAX_JOURNAL_PAGE: u32 = 1000;
 #[serde(deny_unknown_fields)]
 pub struct JournalQuery {
     /// Entries after this seq only (default: from the first).
+    #[param(minimum = 0, maximum = 2147483647)]
     pub after: Option<u32>,
     /// Page size (default and most: 1000).
     #[param(minimum = 1, maximum = 1000)]
