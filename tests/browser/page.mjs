@@ -106,7 +106,10 @@ async function manySteps(page) {
   const seconds = (Date.now() - started) / 1000;
   await shot(page, "8-many-steps");
 
-  const journalCalls = calls.filter((c) => c.includes("/journal"));
+  const journalCalls = calls.filter((c) => c.includes(`/v1/runs/${id}/journal`));
+  // (Another run's journal here would be a page left behind: logged.)
+  const otherJournals = calls.filter((c) => c.includes("/journal") && !journalCalls.includes(c));
+  if (otherJournals.length) console.log(`other-journals: ${otherJournals.join(" | ")}`);
   console.log(`api-calls: ${calls.length} in ${seconds.toFixed(1)} s for ${STEPS} steps (${journalCalls.length} journal pages)`);
   // About one fetch of each kind per second while events pour in, however
   // many events there are: the bound grows with the run's time, not with
@@ -119,7 +122,7 @@ async function manySteps(page) {
   // shown, never the whole journal again.
   const firstCursor = journalCalls.findIndex((c) => c.includes("after="));
   if (firstCursor < 0 || journalCalls.slice(firstCursor).some((c) => !c.includes("after="))) {
-    throw new Error(`journal fetches must go by cursor once entries exist:\n${journalCalls.join("\n")}`);
+    throw new Error(`journal fetches must go by cursor once entries exist: ${journalCalls.map((c) => c.replace(/.*\/journal/, "")).join(" | ")}`);
   }
 
   // Retries grouped under their step, with the retry time as a time.

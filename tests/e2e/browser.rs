@@ -101,7 +101,10 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
     );
     // How many API calls the run page made (checked against its bound by
     // page.mjs), for the log.
-    if let Some(line) = stdout.lines().find(|l| l.starts_with("api-calls:")) {
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with("api-calls:") || l.starts_with("other-journals:"))
+    {
         eprintln!("{line}");
     }
     assert_eq!(fx.count("/effect/3"), 3, "two failures, then the success");

@@ -186,6 +186,23 @@ impl Cairn {
         self.json(&["runs", "show", run])
     }
 
+    /// Waits until a sleeping run's wake time has passed (by this machine's
+    /// clock, which the host also reads), so that a `resume` finds it due
+    /// however fast the steps before it were.
+    pub fn wait_until_due(&self, run: &str) {
+        let show = self.show(run);
+        let Some(wake_at) = show["wake_at"].as_i64() else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        if wake_at >= now {
+            std::thread::sleep(Duration::from_millis((wake_at - now) as u64 + 20));
+        }
+    }
+
     /// The newest run's id, waiting for one to exist (a process started in
     /// the background creates it).
     pub fn newest_run(&self) -> String {

@@ -337,6 +337,8 @@ fn order_v2_adds_a_fraud_check_without_stranding_runs_in_flight() {
 
     let v2 = c.deploy("order_v2", &[]);
     assert_ne!(v1, v2);
+    // The deploy is quick when `replay --with` compiled the file already.
+    c.wait_until_due(&parked);
     let out = c.json(&["resume", &parked]);
     assert_eq!(out["resumed"][0]["status"], "completed", "{out:#}");
     let show = c.show(&parked);

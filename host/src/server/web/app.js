@@ -7,6 +7,8 @@ const app = document.getElementById("app");
 let token = localStorage.getItem("cairn-token") || "";
 let timer = null;
 let source = null;
+// What the page being left must stop (a run page's pending fetches).
+const onLeave = [];
 
 // ---- helpers --------------------------------------------------------------
 
@@ -69,6 +71,7 @@ function stop() {
   timer = null;
   if (source) source.close();
   source = null;
+  for (const f of onLeave.splice(0)) f();
 }
 
 function every(ms, f) {

@@ -13,14 +13,16 @@
 const FETCH_GAP_MS = 1000;
 
 // Runs `f` when asked, never two at once and at most once per `gap` ms;
-// requests made while it runs or waits fold into one more call.
-function coalesced(f, gap) {
+// requests made while it runs or waits fold into one more call. Once the
+// page is left (`page.left`), a pending or folded call is dropped.
+function coalesced(f, gap, page) {
   let running = false;
   let again = false;
   let last = 0;
   let timer = null;
   const go = async () => {
     timer = null;
+    if (page.left) return;
     running = true;
     again = false;
     last = Date.now();
@@ -29,6 +31,7 @@ function coalesced(f, gap) {
     if (again) ask();
   };
   const ask = () => {
+    if (page.left) return;
     if (running) { again = true; return; }
     if (timer) return;
     timer = setTimeout(go, Math.max(0, last + gap - Date.now()));
@@ -99,8 +102,7 @@ function runPage(id) {
   // are not rerun); the page then follows it afresh.
   const retry = el("button", { id: "retry", hidden: true, onclick: async () => {
     try { await api(`/v1/runs/${id}/retry`, { method: "POST" }); } catch (e) { alert(e.message); return; }
-    if (source) source.close();
-    source = null;
+    stop();
     runPage(id);
   } }, "Retry run");
   app.replaceChildren(
@@ -113,6 +115,9 @@ function runPage(id) {
   // and what the events said of their attempts.
   const steps = new Map();
   let lastSeq = null;
+  // Left when the route changes (app.js `stop`) or a retry redraws it.
+  const page = { left: false };
+  onLeave.push(() => { page.left = true; });
   let status = null;
 
   function step(name, occurrence) {
@@ -188,7 +193,7 @@ function runPage(id) {
       if (j.next_after === null || j.next_after === undefined) break;
       after = j.next_after;
     }
-  }, FETCH_GAP_MS);
+  }, FETCH_GAP_MS, page);
 
   function showSummary(run) {
     const dt = (k, v) => [el("dt", {}, k), el("dd", {}, v)];
@@ -224,13 +229,13 @@ function runPage(id) {
     }
     status = run.status;
     showSummary(run);
-  }, FETCH_GAP_MS);
+  }, FETCH_GAP_MS, page);
 
   const loadPrompts = coalesced(async () => {
     const { prompts } = await api("/v1/prompts");
     const mine = prompts.filter((p) => p.run_id === id);
     prompt.replaceChildren(...mine.map((p) => promptCard(p, () => { loadPrompts(); loadRun(); })));
-  }, FETCH_GAP_MS);
+  }, FETCH_GAP_MS, page);
 
   // A status change alters the summary badge at once; the run itself is
   // fetched again only where it changes more than that (a wake time, an
