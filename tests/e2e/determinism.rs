@@ -2,7 +2,7 @@
 //! environment or the network gets logical or seeded values or a clear
 //! error, never the host's; a step gets the real ones.
 
-use crate::support::{Cairn, SideEffects, entries, events};
+use crate::support::{Cairn, SideEffects, entries, events, now_ms};
 
 #[test]
 fn the_body_sees_logical_time_no_files_no_environment_and_no_network() {
@@ -113,11 +113,4 @@ fn a_replay_sees_the_same_time_randomness_and_hash_order() {
     assert!(events(&show, "divergence").is_empty(), "{show:#}");
     // What the first activation stored equals what the replay computed.
     assert_eq!(show["state"]["before"], out["output"]["before"]);
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }

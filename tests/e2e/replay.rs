@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Cairn, SideEffects, entries, events, kill9};
+use crate::support::{Cairn, SideEffects, entries, events, kill9, now_ms};
 
 #[test]
 fn a_sleeping_run_resumes_in_a_new_process_with_only_the_remaining_time() {
@@ -26,8 +26,8 @@ fn a_sleeping_run_resumes_in_a_new_process_with_only_the_remaining_time() {
 
     // Two seconds later a new worker starts; only ~2 s remain.
     std::thread::sleep(Duration::from_secs(2));
-    assert!(cairn_clock() < wake_at);
-    let resumed_at = cairn_clock();
+    assert!(now_ms() < wake_at);
+    let resumed_at = now_ms();
     let mut serve = c.spawn(&["serve", "--listen", "127.0.0.1:0"]);
     let done = c.wait_for(&run, 20, |v| v["status"] == "completed");
     kill9(&mut serve);
@@ -64,11 +64,4 @@ fn resume_runs_what_is_due_and_says_when_nothing_is() {
     let later = c.json(&["resume"]);
     assert_eq!(later["resumed"][0]["run_id"], run);
     assert_eq!(later["resumed"][0]["status"], "completed", "{later:#}");
-}
-
-fn cairn_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }

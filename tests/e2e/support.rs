@@ -194,10 +194,7 @@ impl Cairn {
         let Some(wake_at) = show["wake_at"].as_i64() else {
             return;
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
+        let now = now_ms();
         if wake_at >= now {
             std::thread::sleep(Duration::from_millis((wake_at - now) as u64 + 20));
         }
@@ -478,4 +475,12 @@ impl SideEffects {
             reply.len()
         );
     }
+}
+
+/// This machine's clock in epoch milliseconds, as the host reads it.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
