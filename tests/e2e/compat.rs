@@ -1,23 +1,23 @@
 //! Components built against an older WIT keep loading and running: each
-//! `tests/fixtures/wit-*/` holds a component built by an earlier commit
-//! (see its README), deployed here into today's host and run across a
-//! suspension, so its imports are linked, its exports called, and its run
-//! replayed in a second activation.
+//! `tests/guests/compat_X_Y_Z` binds a verbatim copy of that WIT version
+//! without the SDK (see its crate docs), is built from source with the
+//! other test guests, and is deployed here into today's host and run
+//! across a suspension, so its imports are linked, its exports called, and
+//! its run replayed in a second activation.
 
 use serde_json::json;
 
-use crate::support::{Cairn, entries, repo, step_names};
-
-fn fixture(wit: &str, name: &str) -> String {
-    let path = repo().join(format!("tests/fixtures/wit-{wit}/{name}.wasm"));
-    assert!(path.exists(), "{} is missing", path.display());
-    path.to_str().unwrap().to_string()
-}
+use crate::support::{Cairn, entries, repo, step_names, wasm};
 
 #[test]
 fn a_component_built_against_wit_0_1_0_deploys_and_runs_across_a_suspension() {
+    let wit = std::fs::read_to_string(repo().join("tests/guests/compat_0_1_0/wit/workflow.wit"));
+    assert!(
+        wit.unwrap().starts_with("package cairn:workflow@0.1.0;"),
+        "the guest must stay bound to its copy of the 0.1.0 WIT"
+    );
     let c = Cairn::new().env("CAIRN_RUNTIME_SUSPEND_THRESHOLD_MS", "100");
-    let deployed = c.json(&["deploy", &fixture("0.1.0", "compat")]);
+    let deployed = c.json(&["deploy", wasm("compat_0_1_0").to_str().unwrap()]);
     assert_eq!(
         deployed["workflows"],
         json!(["compat", "compat_session"]),

@@ -8,7 +8,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{Cairn, repo, wasm};
+use crate::support::{Cairn, wasm};
 
 fn run_count(c: &Cairn) -> usize {
     c.json(&["runs"])["runs"].as_array().unwrap().len()
@@ -123,7 +123,7 @@ async fn events_and_webhooks_whose_payload_does_not_fit_start_no_run() {
 #[test]
 fn a_component_built_against_0_1_0_has_no_schema_and_starts_as_before() {
     let c = Cairn::new();
-    let old = repo().join("tests/fixtures/wit-0.1.0/compat.wasm");
+    let old = wasm("compat_0_1_0");
     c.json(&["deploy", old.to_str().unwrap()]);
     // No schema: the run is created and fails when the body decodes its
     // input, as every run did before 0.1.1.

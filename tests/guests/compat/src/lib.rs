@@ -1,10 +1,7 @@
-//! Test guest `compat`: the component kept, built, as a fixture of each
-//! WIT version the host must go on running.
-//!
-//! `tests/fixtures/wit-0.1.0/compat.wasm` is this crate built against
-//! `cairn:workflow@0.1.0` (see the README beside it); `tests/e2e/compat.rs`
-//! deploys that file into today's host and runs it across a suspension, so
-//! a WIT change that strands components already deployed fails the suite.
+//! Test guest `compat`: the workflows of `tests/guests/compat_0_1_0` (the
+//! same names and behaviour, bound there to a copy of the 0.1.0 WIT
+//! without the SDK), built with today's SDK, so a test can compare a
+//! component that declares input schemas with one that cannot.
 //!
 //! - `compat` takes `{"name": "ana", "pause_ms": 1500}`: a step, run
 //!   state, a durable sleep of `pause_ms` (long enough to unload the run),
