@@ -19,6 +19,7 @@ mod determinism;
 mod examples;
 mod examples_parallel;
 mod human;
+mod js;
 mod lease;
 mod limits;
 mod llm;

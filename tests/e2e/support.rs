@@ -54,6 +54,15 @@ pub fn python(dir: &str) -> PathBuf {
     cairn::guests::python::build(Path::new(dir)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The JavaScript guest in `dir` (`examples/js/order`), built once per
+/// source (cached in `target/js-guests`; see `cairn::guests::js`). Builds
+/// are one at a time: the first runs `npm ci` in `guest-sdk-js`.
+pub fn js(dir: &str) -> PathBuf {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _one = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    cairn::guests::js::build(Path::new(dir)).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The machine-level compile cache every command of the suite shares, so
 /// that a component (a Python one above all) is compiled once per run of
 /// the suite, not once per test database.

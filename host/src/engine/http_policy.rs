@@ -45,19 +45,20 @@ impl HttpPolicy {
                 let ok = allow.iter().any(|a| {
                     a == "*" || a.eq_ignore_ascii_case(host) || Some(a) == with_port.as_ref()
                 });
+                let target = with_port.as_deref().unwrap_or(host);
                 if ok {
                     Ok(())
                 } else {
                     Err(format!(
                         "outbound HTTP to {} is not allowed: this workflow's steps may call {} \
                          (add it with `cairn deploy --allow-http {}`)",
-                        with_port.as_deref().unwrap_or(host),
+                        target,
                         if allow.is_empty() {
                             "no host".to_string()
                         } else {
                             allow.join(", ")
                         },
-                        host
+                        target
                     ))
                 }
             }

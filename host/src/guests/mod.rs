@@ -4,11 +4,13 @@
 //! Both Rust guest workspaces build for `wasm32-wasip2` into one target
 //! directory, `target/wasm`, apart from the host's (a nested cargo would
 //! otherwise wait on the outer one's lock). Python guests are built by
-//! [`python`]. Any guest may instead be a component built elsewhere, by
+//! [`python`], JavaScript guests by [`js`]. Any guest may instead be a component built elsewhere, by
 //! any toolchain: [`prebuilt`] names it, and [`component`] returns it, so
 //! the same scenarios run against a guest written in another language.
 
+pub mod js;
 pub mod python;
+mod tree;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

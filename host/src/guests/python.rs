@@ -11,8 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
-
+use super::tree::{run, tree_hash};
 use super::{BuildError, repo_root};
 
 /// The environment variable naming the Python interpreter that makes the
@@ -28,67 +27,8 @@ pub fn venv_python() -> PathBuf {
     target().join("python-venv/bin/python")
 }
 
-/// Files under `dir` (recursively, sorted), skipping caches and outputs.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name == "__pycache__" || name.ends_with(".wasm") || name.starts_with('.') {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-/// A hash of the files under each of `dirs`, names and contents.
-fn tree_hash(dirs: &[&Path]) -> String {
-    let mut h = Sha256::new();
-    for dir in dirs {
-        for f in files(dir) {
-            h.update(
-                f.strip_prefix(dir)
-                    .unwrap_or(&f)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            h.update([0]);
-            h.update(std::fs::read(&f).unwrap_or_default());
-            h.update([0]);
-        }
-    }
-    hex::encode(&h.finalize()[..8])
-}
-
 fn sdk_dir() -> PathBuf {
     repo_root().join("guest-sdk-python")
-}
-
-fn run(cmd: &mut Command, what: &str) -> Result<(), BuildError> {
-    let out = cmd
-        .output()
-        .map_err(|e| BuildError::Io(format!("cannot run {what}"), e))?;
-    if !out.status.success() {
-        return Err(BuildError::Toolchain(format!(
-            "{what} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(())
 }
 
 /// Makes the virtualenv and installs the SDK into it, unless the SDK

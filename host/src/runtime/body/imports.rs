@@ -8,6 +8,8 @@ use crate::engine::bindings::context::{
     self, Answer, LlmError, LlmRequest, LlmResponse, LogLevel, Prompt, RunInfo, Scope,
     SpawnOptions, StateError, StepFailure, WaitError,
 };
+use crate::engine::bindings::types::{HttpError, HttpRequest, HttpResponse};
+use crate::engine::http_policy::BODY_RULE;
 use crate::journal::{EntryKind, EventKind};
 use crate::runtime::run::replay::input_hash;
 use crate::runtime::step::level_name;
@@ -121,6 +123,14 @@ impl context::Host for BodyState {
                 .event(EventKind::Emit, json!({"kind": kind, "data": data}));
         }
         self.leave(Ok(()))
+    }
+
+    async fn http(
+        &mut self,
+        _request: HttpRequest,
+    ) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
+        // Deterministic, so not journaled: a body never has network access.
+        Ok(Err(HttpError::Denied(BODY_RULE.to_string())))
     }
 
     async fn log(&mut self, level: LogLevel, message: String) -> wasmtime::Result<()> {

@@ -8,6 +8,7 @@ use crate::engine::bindings::context::{
     SpawnOptions, StateError, StepFailure, WaitError,
 };
 use crate::engine::bindings::types as wit;
+use crate::engine::bindings::types::{HttpError, HttpRequest, HttpResponse};
 use crate::engine::http_policy::Gate;
 use crate::engine::limits::{Deadline, Limits};
 use crate::engine::sandbox::Sandbox;
@@ -134,6 +135,12 @@ impl context::Host for StepState {
         }
         self.logs.push((level_name(level).to_string(), message));
         Ok(())
+    }
+    async fn http(
+        &mut self,
+        request: HttpRequest,
+    ) -> wasmtime::Result<Result<HttpResponse, HttpError>> {
+        Ok(super::http::send(&self.sandbox.http_policy, request).await)
     }
 }
 

@@ -4,11 +4,12 @@
 //! `instance.rs` is a step instance's store data and its `context`
 //! imports, `attempt.rs` runs one attempt, `describe.rs` reads a
 //! component's manifest on a step instance, `llm.rs` is the unjournaled
-//! `ctx.llm` a step may call. Retries and journaling are the body's
+//! `ctx.llm` a step may call, `http.rs` its `context.http`. Retries and journaling are the body's
 //! (`body/step.rs`).
 
 mod attempt;
 mod describe;
+pub mod http;
 mod instance;
 pub mod llm;
 
