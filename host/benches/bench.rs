@@ -5,7 +5,7 @@
 //! them run: `disk`, `floor_full`, `floor_relaxed`, `shape_full`,
 //! `shape_relaxed`, `steps_full`, `steps_relaxed`, `concurrent_full`,
 //! `concurrent_relaxed`, `replay`, `start`, `large_db`, `sleeping`,
-//! `batch_full`, `batch_relaxed`, `python` (so `steps` runs both `steps_…`). A group that reports ratios to the floor
+//! `batch_full`, `batch_relaxed`, `python`, `js` (so `steps` runs both `steps_…`). A group that reports ratios to the floor
 //! measures the floor first.
 //!
 //! Every group uses a fresh temporary database. Per-step figures are also
@@ -28,8 +28,8 @@ use rusqlite::{Connection, params};
 mod batch;
 #[path = "groups/disk.rs"]
 mod disk;
-#[path = "groups/python.rs"]
-mod python;
+#[path = "groups/guests.rs"]
+mod guests;
 #[path = "groups/replay_start.rs"]
 mod replay_start;
 #[path = "groups/runs.rs"]
@@ -123,7 +123,10 @@ fn main() {
             }
         }
         if wanted("python") {
-            python::bench_python(&wasm).await;
+            guests::bench_guest(guests::Lang::Python, &wasm).await;
+        }
+        if wanted("js") {
+            guests::bench_guest(guests::Lang::Js, &wasm).await;
         }
     });
     floors.report();

@@ -1,14 +1,15 @@
-//! `python`: a Python guest beside the Rust one, in the same sitting.
+//! `python` and `js`: a guest in another language beside the Rust one, in
+//! the same sitting (`LANG` below is `python` or `js`).
 //!
-//! - `python.compile_s`: compiling the component (`tests/guests/python/bench`,
-//!   about 19 MB) with no cache, and `python.artefact_mb` its size;
-//!   `python.load_ms`: loading the compiled artefact again (a new
-//!   process's first use of a version), and `python.cached_compile_ms`:
-//!   `compile` when the machine's cache has it (a deploy to a second
-//!   database).
-//! - `{python,rust}.run1_ms`: a whole 1-step run of `chain` on a warm
+//! - `LANG.compile_s`: compiling the component (`tests/guests/python/bench`,
+//!   about 19 MB; `tests/guests/js/bench`, about 1.7 MB) with no cache, and
+//!   `LANG.artefact_mb` its size; `LANG.load_ms`: loading the compiled
+//!   artefact again (a new process's first use of a version), and
+//!   `LANG.cached_compile_ms`: `compile` when the machine's cache has it
+//!   (a deploy to a second database).
+//! - `{LANG,rust}.run1_ms`: a whole 1-step run of `chain` on a warm
 //!   runtime (the version loaded: what every run after the first costs),
-//!   median of [`RUNS`]; `{python,rust}.extra_step_ms`: the cost of each
+//!   median of [`RUNS`]; `{LANG,rust}.extra_step_ms`: the cost of each
 //!   step beyond the first, from 11-step runs.
 
 use std::sync::Arc;
@@ -27,14 +28,41 @@ const RUNS: usize = 15;
 /// Steps of the longer run.
 const LONG: u64 = 11;
 
-pub(crate) async fn bench_python(rust_wasm: &[u8]) {
-    note("building the Python bench guest (cached by source)");
-    let path = cairn::guests::python::build(std::path::Path::new("tests/guests/python/bench"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let wasm = std::fs::read(&path).expect("read the Python bench guest");
-    compile_figures(&wasm);
+/// A guest language the group measures.
+#[derive(Clone, Copy)]
+pub(crate) enum Lang {
+    Python,
+    Js,
+}
+
+impl Lang {
+    fn name(self) -> &'static str {
+        match self {
+            Lang::Python => "python",
+            Lang::Js => "js",
+        }
+    }
+
+    fn build(self) -> std::path::PathBuf {
+        let r = match self {
+            Lang::Python => {
+                cairn::guests::python::build(std::path::Path::new("tests/guests/python/bench"))
+            }
+            Lang::Js => cairn::guests::js::build(std::path::Path::new("tests/guests/js/bench")),
+        };
+        r.unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+pub(crate) async fn bench_guest(lang: Lang, rust_wasm: &[u8]) {
+    let lang_name = lang.name();
+    note(&format!(
+        "building the {lang_name} bench guest (cached by source)"
+    ));
+    let wasm = std::fs::read(lang.build()).expect("read the bench guest");
+    compile_figures(lang_name, &wasm);
     let cache = tempdir();
-    for (name, bytes) in [("rust", rust_wasm), ("python", &wasm[..])] {
+    for (name, bytes) in [("rust", rust_wasm), (lang_name, &wasm[..])] {
         let dir = tempdir();
         let mut config = Config {
             db: dir.path().join("cairn.db"),
@@ -49,7 +77,7 @@ pub(crate) async fn bench_python(rust_wasm: &[u8]) {
     }
 }
 
-fn compile_figures(wasm: &[u8]) {
+fn compile_figures(lang: &str, wasm: &[u8]) {
     let dir = tempdir();
     let engine = |cache: CompileCache| {
         CairnEngine::new(&EngineConfig {
@@ -61,17 +89,21 @@ fn compile_figures(wasm: &[u8]) {
     let cold = engine(CompileCache::off());
     let t = Instant::now();
     let component = cold.compile(wasm).expect("compile");
-    emit("python.compile_s", t.elapsed().as_secs_f64(), "s");
+    emit(&format!("{lang}.compile_s"), t.elapsed().as_secs_f64(), "s");
     let cwasm = cold.serialize(&component).expect("serialize");
-    emit("python.artefact_mb", cwasm.len() as f64 / 1e6, "MB");
+    emit(
+        &format!("{lang}.artefact_mb"),
+        cwasm.len() as f64 / 1e6,
+        "MB",
+    );
     let t = Instant::now();
     cold.deserialize(&cwasm).expect("deserialize");
-    emit("python.load_ms", ms(t.elapsed()), "ms");
+    emit(&format!("{lang}.load_ms"), ms(t.elapsed()), "ms");
     let cached = engine(CompileCache::new(&dir.path().display().to_string()));
     cached.compile(wasm).expect("compile into the cache");
     let t = Instant::now();
     cached.compile(wasm).expect("compile from the cache");
-    emit("python.cached_compile_ms", ms(t.elapsed()), "ms");
+    emit(&format!("{lang}.cached_compile_ms"), ms(t.elapsed()), "ms");
 }
 
 /// The median 1-step run, and the median cost of each further step.
