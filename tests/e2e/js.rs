@@ -1,7 +1,8 @@
 //! The end-to-end scenarios on guests written in JavaScript (cairn-sdk for
 //! JavaScript, `guest-sdk-js/`, on QuickJS through componentize-qjs):
 //! completion with a retried step, a `kill -9` mid-run, the body's clock
-//! and randomness journaled, and the HTTP rule of `context.http`.
+//! and randomness journaled, a rebuild replaying a run, and the HTTP rule
+//! of `context.http`.
 //!
 //! Each guest is built once per source (`support::js`, cached under
 //! `target/js-guests`). `CAIRN_SKIP_JS_TESTS=1` skips these tests on a
@@ -208,5 +209,39 @@ fn the_js_sdk_ships_the_repository_wit() {
         wit,
         "{} is out of date: copy wit/workflow.wit there",
         shipped.display()
+    );
+}
+
+#[test]
+fn js_rebuild_of_the_same_source_replays_its_runs() {
+    if skip() {
+        return;
+    }
+    let c = Cairn::new().env("CAIRN_RUNTIME_SUSPEND_THRESHOLD_MS", "100");
+    let v1 = c.deploy_file(&js(EFFECTS), &[]);
+    let out = c.json(&["run", "clock", "--input", r#"{"sleepMs": 1000}"#]);
+    assert_eq!(out["status"], "sleeping", "{out:#}");
+    let run = out["run_id"].as_str().unwrap().to_string();
+
+    // A second build of the same file differs in its bytes (componentize-qjs
+    // snapshots an engine seeded from the build's clock), so it is a new
+    // version, and the run parked on the first must replay on it.
+    let second = repo().join("target/js-guests/effects-rebuild.wasm");
+    let _ = std::fs::remove_file(&second);
+    cairn::guests::js::build_to(&repo().join(EFFECTS), &second).unwrap_or_else(|e| panic!("{e}"));
+    let checked = c.run(&["replay", &run, "--with", second.to_str().unwrap(), "--json"]);
+    assert_eq!(checked.code, 0, "the rebuild replays the run: {checked:?}");
+    let v2 = c.deploy_file(&second, &[]);
+    assert_ne!(v1, v2, "two builds are two versions (their bytes differ)");
+
+    c.wait_until_due(&run);
+    let resumed = c.json(&["resume", &run]);
+    assert_eq!(resumed["resumed"][0]["status"], "completed", "{resumed:#}");
+    let show = c.show(&run);
+    assert_eq!(show["version"], v2, "moved to the rebuild: {show:#}");
+    assert!(events(&show, "divergence").is_empty(), "{show:#}");
+    assert_eq!(
+        show["output"]["before"], show["state"]["before"],
+        "{show:#}"
     );
 }
