@@ -20,6 +20,7 @@ Build a component with ``python -m cairn build app.py`` and deploy it with
 ``cairn deploy app.wasm``.
 """
 
+from ._agent import Agent, AgentError, AgentOutput, ToolCallRecord, tool
 from ._ctx import BatchResult, Ctx, Gathered, Handle, RunInfo, State
 from ._guest import SDK_VERSION, StepContext, step_context
 from ._human import Answer, Prompt
@@ -31,8 +32,8 @@ from .errors import BatchError, LlmError, StateError, StepError, WaitError, Work
 __version__ = "0.1.0"
 
 __all__ = [
-    "Answer", "BatchError", "BatchResult", "Ctx", "Gathered", "Handle", "LlmError",
+    "Agent", "AgentError", "AgentOutput", "Answer", "BatchError", "BatchResult", "Ctx", "Gathered", "Handle", "LlmError",
     "LlmResponse", "Message", "Prompt", "RunInfo", "SDK_VERSION", "State", "StateError",
     "StepContext", "StepError", "ToolCall", "WaitError", "WorkflowError", "event",
-    "step", "step_context", "webhook", "workflow",
+    "step", "step_context", "ToolCallRecord", "tool", "webhook", "workflow",
 ]

@@ -27,6 +27,7 @@ mod ownership;
 mod parallel;
 mod progress;
 mod python;
+mod python_agent;
 mod replay;
 mod retries;
 mod retry;
