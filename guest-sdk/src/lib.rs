@@ -57,7 +57,8 @@
 //! to the world. [`Prompt`] and [`Ctx::wait_for_user`] ask a person,
 //! [`Ctx::wait_for_event`] waits for a signal, and [`LlmRequest`] with
 //! [`Ctx::llm`] (or [`llm::call`] in a step) calls a model the host
-//! configures.
+//! configures. [`Agent`] runs a model in a loop with [`#[tool]`](tool)s,
+//! durably at every turn.
 //!
 //! # Data types
 //!
@@ -88,6 +89,7 @@
 //! among its dependencies may use serde's derives directly instead.)
 #![warn(missing_docs)]
 
+mod agent;
 mod bindings;
 mod ctx;
 mod error;
@@ -161,6 +163,65 @@ mod workflow;
 /// ```
 pub use cairn_sdk_macros::step;
 
+/// Makes a function a tool for an [`Agent`]: a step whose arguments the
+/// model passes by name.
+///
+/// On `fn name(a: A, b: B) -> Result<O, StepError>` it generates what
+/// [`#[step]`](step) does, except that the step's input is the struct
+/// `NameArgs { pub a: A, pub b: B }` (the function's name in camel case,
+/// with `Args`): the JSON object a model writes as a tool call's
+/// arguments. Its JSON Schema (derived from the argument types, as
+/// [`#[data]`](data) does) is what the model is shown as the tool's
+/// parameters, and the unit struct also implements [`Tool`]. Arguments
+/// must be plain names of owned serde types with a JSON Schema (std types,
+/// `Value`, [`#[data]`](data) types).
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | `description = "..."` | the doc comment | what the model is told the tool does |
+/// | `approval = true` | `false` | a person approves each call first ([`Ctx::wait_for_user`]) |
+/// | `max_attempts`, `timeout`, `backoff`, `backoff_factor`, `max_backoff`, `name` | as [`#[step]`](step) | the step's |
+///
+/// ```
+/// use cairn_sdk::prelude::*;
+///
+/// /// Looks an order up by its id.
+/// #[tool(max_attempts = 3, timeout = "30s")]
+/// fn lookup_order(order_id: String) -> Result<Value, StepError> {
+///     let cx = cairn_sdk::step_context(); // its idempotency key, like any step
+///     Ok(json!({"order_id": order_id, "status": "shipped"}))
+/// }
+///
+/// #[tool(description = "Refunds an order in full.", approval = true)]
+/// fn refund(order_id: String, amount_cents: u64) -> Result<String, StepError> {
+///     Ok(format!("refunded {amount_cents} on {order_id}"))
+/// }
+///
+/// assert_eq!(<lookup_order as Tool>::DESCRIPTION, "Looks an order up by its id.");
+/// assert!(<refund as Tool>::APPROVAL);
+/// assert_eq!(refund::parameters()["required"], json!(["order_id", "amount_cents"]));
+/// assert_eq!(refund::policy().max_attempts, 3);
+/// let done = refund::call(RefundArgs { order_id: "A-1".into(), amount_cents: 500 }).unwrap();
+/// assert_eq!(done, "refunded 500 on A-1");
+/// ```
+///
+/// A tool without a description, or with an argument that is a pattern,
+/// is a compile error:
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// #[tool]
+/// fn undocumented(x: u32) -> Result<u32, StepError> { Ok(x) }
+/// ```
+///
+/// ```compile_fail
+/// use cairn_sdk::prelude::*;
+/// /// Adds a pair.
+/// #[tool]
+/// fn add((a, b): (i64, i64)) -> Result<i64, StepError> { Ok(a + b) }
+/// ```
+pub use cairn_sdk_macros::tool;
+
 /// Makes a function a workflow: a deterministic body the component
 /// exports, started with `cairn run NAME`.
 ///
@@ -210,6 +271,10 @@ pub use cairn_sdk_macros::step;
 /// ```
 pub use cairn_sdk_macros::workflow;
 
+pub use agent::{
+    Agent, AgentError, AgentOutput, AgentTool, DEFAULT_MAX_REPAIRS, DEFAULT_MAX_TURNS, Tool,
+    ToolCallRecord, ToolOutcome, ToolSet,
+};
 /// Makes a struct or enum a serde data type, for step and workflow inputs
 /// and outputs, state and events, in a crate that depends on `cairn-sdk`
 /// alone.
@@ -352,9 +417,10 @@ pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// ```
 pub mod prelude {
     pub use crate::{
-        Answer, BatchError, BatchResult, BatchStats, Ctx, Gathered, Handle, LlmError, LlmRequest,
-        LlmResponse, Message, Prompt, State, StateError, Step, StepError, ToolDef, WaitError,
-        Workflow, WorkflowError, data, step, workflow,
+        Agent, AgentError, AgentOutput, AgentTool, Answer, BatchError, BatchResult, BatchStats,
+        Ctx, Gathered, Handle, LlmError, LlmRequest, LlmResponse, Message, Prompt, State,
+        StateError, Step, StepError, Tool, ToolDef, WaitError, Workflow, WorkflowError, data, step,
+        tool, workflow,
     };
     pub use serde::{Deserialize, Serialize};
     pub use serde_json::{Value, json};
@@ -364,6 +430,7 @@ pub mod prelude {
 /// Not public API: what the macros expand to.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::agent::tool_parameters;
     pub use crate::registry::{StepEntry, WorkflowEntry};
     pub use crate::step::StepReturn;
     pub use crate::workflow::{SchemaFallback, SchemaOf, SchemaProbe, WorkflowReturn};

@@ -32,8 +32,9 @@ use serde_json::Value;
 use crate::bindings::{host, types};
 use crate::{Ctx, StepError, WorkflowError};
 
-/// Who wrote a [`Message`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who wrote a [`Message`]; serializes in lower case (`"assistant"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instructions for the model.
     System,
@@ -55,13 +56,14 @@ pub enum Role {
 /// let args: Add = call.arguments()?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ToolCall {
     /// The call's id; a [`Message::tool`] answering it carries it.
     pub id: String,
     /// The tool's name.
     pub name: String,
-    /// The arguments, as JSON text.
+    /// The arguments, as JSON text (serialized as `arguments`).
+    #[serde(rename = "arguments")]
     pub arguments_json: String,
 }
 
@@ -92,15 +94,17 @@ impl ToolCall {
 ///     .message(Message::system("Be brief."))
 ///     .message(Message::user("Hello?"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
     /// Who wrote it.
     pub role: Role,
     /// The text.
     pub content: String,
     /// For assistant messages that called tools.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<ToolCall>,
     /// For tool messages: the call this answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
 }
 
@@ -366,8 +370,9 @@ impl LlmRequest {
     }
 }
 
-/// Tokens one call used.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Tokens one call used (or, in [`AgentOutput`](crate::AgentOutput), all
+/// of a run's calls).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TokenUsage {
     /// Tokens of the request.
     pub input_tokens: u32,
@@ -421,7 +426,7 @@ impl LlmResponse {
     }
 }
 
-fn strip_fence(s: &str) -> &str {
+pub(crate) fn strip_fence(s: &str) -> &str {
     let t = s.trim();
     let Some(rest) = t.strip_prefix("```") else {
         return t;

@@ -630,7 +630,7 @@ impl Ctx {
     }
 }
 
-fn spawn_raw<T>(
+pub(crate) fn spawn_raw<T>(
     step: &'static str,
     input: &str,
     options: Option<&types::SpawnOptions>,

@@ -109,6 +109,95 @@ impl FakeLlm {
         });
     }
 
+    /// Scripts the next reply: the model says `content` (a final answer).
+    pub fn then_say(&self, content: &str) {
+        self.then_json(&self.reply_body(content, &[]));
+    }
+
+    /// Scripts the next reply: the model asks for these tool calls, `(id,
+    /// name, arguments)`, in order, in one reply.
+    pub fn then_call(&self, calls: &[(&str, &str, Value)]) {
+        self.then_json(&self.reply_body("", calls));
+    }
+
+    fn then_json(&self, body: &str) {
+        self.then(200, &[("Content-Type", "application/json")], body);
+    }
+
+    /// A reply of this flavor with `content` and `calls`, and the default
+    /// usage (OpenAI 21 + 7 tokens, Anthropic 13 + 5).
+    pub fn reply_body(&self, content: &str, calls: &[(&str, &str, Value)]) -> String {
+        let body = match self.flavor {
+            Flavor::OpenAi => {
+                let calls: Vec<Value> = calls
+                    .iter()
+                    .map(|(id, name, args)| {
+                        json!({"id": id, "type": "function",
+                               "function": {"name": name, "arguments": args.to_string()}})
+                    })
+                    .collect();
+                let mut message = json!({"role": "assistant", "content": content});
+                let finish = if calls.is_empty() {
+                    "stop"
+                } else {
+                    "tool_calls"
+                };
+                if !calls.is_empty() {
+                    message["tool_calls"] = json!(calls);
+                }
+                json!({
+                    "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-0001",
+                    "choices": [{"index": 0, "finish_reason": finish, "message": message}],
+                    "usage": {"prompt_tokens": 21, "completion_tokens": 7, "total_tokens": 28},
+                })
+            }
+            Flavor::Anthropic => {
+                let mut blocks = Vec::new();
+                if !content.is_empty() {
+                    blocks.push(json!({"type": "text", "text": content}));
+                }
+                for (id, name, args) in calls {
+                    blocks.push(json!({"type": "tool_use", "id": id, "name": name, "input": args}));
+                }
+                let stop = if calls.is_empty() {
+                    "end_turn"
+                } else {
+                    "tool_use"
+                };
+                json!({
+                    "id": "msg_fake", "type": "message", "role": "assistant", "model": "fake-0001",
+                    "content": blocks, "stop_reason": stop,
+                    "usage": {"input_tokens": 13, "output_tokens": 5},
+                })
+            }
+        };
+        body.to_string()
+    }
+
+    /// The tool results request `n` carried, `(call id, content)` in order,
+    /// in either flavor's form.
+    pub fn tool_results(&self, n: usize) -> Vec<(String, String)> {
+        let body = &self.hits()[n].body;
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let mut out = Vec::new();
+        for m in body["messages"].as_array().into_iter().flatten() {
+            match self.flavor {
+                Flavor::OpenAi if m["role"] == "tool" => {
+                    out.push((text(&m["tool_call_id"]), text(&m["content"])))
+                }
+                Flavor::Anthropic if m["role"] == "user" => {
+                    for b in m["content"].as_array().into_iter().flatten() {
+                        if b["type"] == "tool_result" {
+                            out.push((text(&b["tool_use_id"]), text(&b["content"])));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     pub fn hits(&self) -> Vec<LlmHit> {
         self.hits.lock().unwrap().clone()
     }

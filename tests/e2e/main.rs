@@ -5,6 +5,8 @@
 mod fake_llm;
 mod support;
 
+mod agent;
+mod agent_durable;
 mod api;
 mod backends;
 mod bad_input;

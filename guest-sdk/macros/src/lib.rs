@@ -1,4 +1,4 @@
-//! The `#[step]`, `#[workflow]` and `#[data]` attribute macros of
+//! The `#[step]`, `#[tool]`, `#[workflow]` and `#[data]` attribute macros of
 //! `cairn-sdk`.
 //!
 //! Use them through `cairn_sdk` (`use cairn_sdk::prelude::*;`), which
@@ -13,7 +13,7 @@
 //!
 //! `options.rs` parses the attribute arguments, `duration.rs` the humane
 //! durations, `signature.rs` the function's shape; `step.rs`,
-//! `workflow.rs` and `data.rs` write the expansion.
+//! `tool.rs`, `workflow.rs` and `data.rs` write the expansion.
 
 use proc_macro::TokenStream;
 
@@ -22,6 +22,7 @@ mod duration;
 mod options;
 mod signature;
 mod step;
+mod tool;
 mod workflow;
 
 /// Turns `fn name(a: A, b: B) -> Result<O, StepError>` into the step
@@ -31,6 +32,17 @@ mod workflow;
 #[proc_macro_attribute]
 pub fn step(attr: TokenStream, item: TokenStream) -> TokenStream {
     step::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns `fn name(a: A, b: B) -> Result<O, StepError>` into the step
+/// `name` that an agent's model may call as a tool, with arguments by name
+/// (the struct `NameArgs`). See `cairn_sdk::tool` for the options
+/// (`description`, `approval` and the step's).
+#[proc_macro_attribute]
+pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
+    tool::expand(attr.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

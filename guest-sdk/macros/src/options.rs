@@ -136,3 +136,14 @@ pub(crate) fn millis(opt: &Opt) -> syn::Result<u64> {
     };
     parse_millis(&s.value()).map_err(|m| syn::Error::new(s.span(), m))
 }
+
+/// `true` or `false`.
+pub(crate) fn boolean(opt: &Opt) -> syn::Result<bool> {
+    match lit(&opt.value) {
+        Some(Lit::Bool(b)) => Ok(b.value),
+        _ => Err(syn::Error::new_spanned(
+            &opt.value,
+            format!("`{}` takes `true` or `false`", opt.key),
+        )),
+    }
+}

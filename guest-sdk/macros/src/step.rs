@@ -16,7 +16,8 @@ use syn::spanned::Spanned;
 use crate::options::{self, Opt};
 use crate::signature;
 
-const KNOWN: &[&str] = &[
+/// The options every step takes; `#[tool]` takes these and its own.
+pub(crate) const KNOWN: &[&str] = &[
     "max_attempts",
     "timeout",
     "backoff",
@@ -26,12 +27,66 @@ const KNOWN: &[&str] = &[
 ];
 
 /// The retry policy written in the attribute, defaults filled in.
-struct Policy {
+pub(crate) struct Policy {
     max_attempts: u32,
     timeout_ms: u64,
     backoff_ms: u64,
     backoff_factor: f64,
     max_backoff_ms: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_attempts: 3,
+            timeout_ms: 0,
+            backoff_ms: 1_000,
+            backoff_factor: 2.0,
+            max_backoff_ms: 300_000,
+        }
+    }
+}
+
+impl Policy {
+    /// Refuses a first backoff longer than the cap.
+    pub(crate) fn check(&self, opts: &[Opt]) -> syn::Result<()> {
+        if self.backoff_ms <= self.max_backoff_ms {
+            return Ok(());
+        }
+        let opt = opts
+            .iter()
+            .find(|o| o.key == "backoff" || o.key == "max_backoff")
+            .expect("a non-default backoff was given");
+        Err(syn::Error::new_spanned(
+            &opt.value,
+            "`backoff` is longer than `max_backoff` (default \"5m\")",
+        ))
+    }
+
+    /// The body of `Step::policy`.
+    pub(crate) fn tokens(&self) -> TokenStream {
+        let Policy {
+            max_attempts,
+            timeout_ms,
+            backoff_ms,
+            backoff_factor,
+            max_backoff_ms,
+        } = self;
+        let timeout = if *timeout_ms == 0 {
+            quote!(::core::option::Option::None)
+        } else {
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#timeout_ms)))
+        };
+        quote! {
+            ::cairn_sdk::RetryPolicy {
+                max_attempts: #max_attempts,
+                initial_backoff: ::core::time::Duration::from_millis(#backoff_ms),
+                backoff_factor: #backoff_factor,
+                max_backoff: ::core::time::Duration::from_millis(#max_backoff_ms),
+                timeout: #timeout,
+            }
+        }
+    }
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -41,26 +96,11 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     signature::check_owned(&shape.inputs)?;
 
     let mut name = f.sig.ident.to_string();
-    let mut policy = Policy {
-        max_attempts: 3,
-        timeout_ms: 0,
-        backoff_ms: 1_000,
-        backoff_factor: 2.0,
-        max_backoff_ms: 300_000,
-    };
+    let mut policy = Policy::default();
     for opt in &opts {
         apply(&mut policy, &mut name, opt)?;
     }
-    if policy.backoff_ms > policy.max_backoff_ms {
-        let opt = opts
-            .iter()
-            .find(|o| o.key == "backoff" || o.key == "max_backoff")
-            .expect("a non-default backoff was given");
-        return Err(syn::Error::new_spanned(
-            &opt.value,
-            "`backoff` is longer than `max_backoff` (default \"5m\")",
-        ));
-    }
+    policy.check(&opts)?;
 
     let ident = &f.sig.ident;
     let vis = &f.vis;
@@ -70,18 +110,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let output = shape.output;
     let input = signature::input(&shape.inputs);
     let (input_ty, pattern, args) = (&input.ty, &input.pattern, &input.args);
-    let Policy {
-        max_attempts,
-        timeout_ms,
-        backoff_ms,
-        backoff_factor,
-        max_backoff_ms,
-    } = policy;
-    let timeout = if timeout_ms == 0 {
-        quote!(::core::option::Option::None)
-    } else {
-        quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#timeout_ms)))
-    };
+    let policy = policy.tokens();
     let output_ty = quote_spanned! {output.span()=>
         <#output as ::cairn_sdk::__private::StepReturn>::Output
     };
@@ -98,13 +127,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             const NAME: &'static str = #name;
 
             fn policy() -> ::cairn_sdk::RetryPolicy {
-                ::cairn_sdk::RetryPolicy {
-                    max_attempts: #max_attempts,
-                    initial_backoff: ::core::time::Duration::from_millis(#backoff_ms),
-                    backoff_factor: #backoff_factor,
-                    max_backoff: ::core::time::Duration::from_millis(#max_backoff_ms),
-                    timeout: #timeout,
-                }
+                #policy
             }
 
             fn call(
@@ -123,7 +146,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     })
 }
 
-fn apply(policy: &mut Policy, name: &mut String, opt: &Opt) -> syn::Result<()> {
+pub(crate) fn apply(policy: &mut Policy, name: &mut String, opt: &Opt) -> syn::Result<()> {
     match opt.key.to_string().as_str() {
         "max_attempts" => policy.max_attempts = options::positive_u32(opt)?,
         "timeout" => policy.timeout_ms = options::millis(opt)?,
@@ -131,7 +154,7 @@ fn apply(policy: &mut Policy, name: &mut String, opt: &Opt) -> syn::Result<()> {
         "backoff_factor" => policy.backoff_factor = options::factor(opt)?,
         "max_backoff" => policy.max_backoff_ms = options::millis(opt)?,
         "name" => *name = options::name(opt)?,
-        _ => unreachable!("options::parse refuses unknown keys"),
+        _ => unreachable!("options::parse refuses unknown keys; #[tool] applies its own first"),
     }
     Ok(())
 }

@@ -66,11 +66,7 @@ fn request_body(model: &str, req: &ChatRequest) -> Value {
                 }
                 messages.push(json!({"role": "assistant", "content": blocks}));
             }
-            Role::Tool => messages.push(json!({"role": "user", "content": [{
-                "type": "tool_result",
-                "tool_use_id": m.tool_call_id.clone().unwrap_or_default(),
-                "content": m.content,
-            }]})),
+            Role::Tool => push_tool_result(&mut messages, m),
         }
     }
     match &req.response_format {
@@ -103,6 +99,26 @@ fn request_body(model: &str, req: &ChatRequest) -> Value {
             .collect();
     }
     body
+}
+
+/// A tool result is a `tool_result` block of a user turn; the results of
+/// one reply's several `tool_use` blocks go into the same turn, as the API
+/// wants them (one user turn answering every call of the turn before).
+fn push_tool_result(messages: &mut Vec<Value>, m: &super::Message) {
+    let block = json!({
+        "type": "tool_result",
+        "tool_use_id": m.tool_call_id.clone().unwrap_or_default(),
+        "content": m.content,
+    });
+    if let Some(last) = messages.last_mut()
+        && last["role"] == "user"
+        && let Some(blocks) = last["content"].as_array_mut()
+        && blocks.iter().all(|b| b["type"] == "tool_result")
+    {
+        blocks.push(block);
+        return;
+    }
+    messages.push(json!({"role": "user", "content": [block]}));
 }
 
 fn parse_reply(provider: &str, v: &Value) -> Result<ChatResponse, LlmError> {
@@ -185,5 +201,60 @@ mod tests {
         assert_eq!(r.tool_calls[0].arguments, "{\"a\":1}");
         assert_eq!(r.finish_reason, "tool_calls");
         assert_eq!(r.usage.output_tokens, 5);
+    }
+
+    #[test]
+    fn several_tool_calls_and_their_results_make_one_turn_each() {
+        let call = |id: &str| ToolCall {
+            id: id.into(),
+            name: "add".into(),
+            arguments: "{\"a\":1}".into(),
+        };
+        let result = |id: &str, content: &str| Message {
+            tool_call_id: Some(id.into()),
+            ..msg(Role::Tool, content)
+        };
+        let req = ChatRequest {
+            model: "a/claude".into(),
+            messages: vec![
+                msg(Role::User, "add twice"),
+                Message {
+                    tool_calls: vec![call("t1"), call("t2")],
+                    ..msg(Role::Assistant, "")
+                },
+                result("t1", "2"),
+                result("t2", "3"),
+                msg(Role::User, "thanks"),
+            ],
+            temperature: None,
+            max_tokens: None,
+            response_format: ResponseFormat::Text,
+            tools: vec![],
+        };
+        let b = request_body("claude", &req);
+        let m = b["messages"].as_array().unwrap();
+        assert_eq!(m.len(), 4, "{m:#?}");
+        let uses = m[1]["content"].as_array().unwrap();
+        assert_eq!(uses.len(), 2);
+        assert_eq!(uses[1]["id"], "t2");
+        assert_eq!(uses[1]["input"], json!({"a": 1}));
+        let results = m[2]["content"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0]["tool_use_id"], "t1");
+        assert_eq!(
+            results[1],
+            json!({"type": "tool_result", "tool_use_id": "t2", "content": "3"})
+        );
+        assert_eq!(m[3], json!({"role": "user", "content": "thanks"}));
+
+        let v = json!({
+            "content": [{"type": "tool_use", "id": "t1", "name": "add", "input": {"a": 1}},
+                        {"type": "tool_use", "id": "t2", "name": "mul", "input": {"b": 2}}],
+            "stop_reason": "tool_use",
+        });
+        let r = parse_reply("a", &v).unwrap();
+        assert_eq!(r.tool_calls.len(), 2);
+        assert_eq!(r.tool_calls[1].name, "mul");
+        assert_eq!(r.tool_calls[1].arguments, "{\"b\":2}");
     }
 }

@@ -195,4 +195,21 @@ mod tests {
         );
         assert!(parse_reply("x", &json!({})).is_err());
     }
+
+    #[test]
+    fn several_tool_calls_in_one_reply_keep_their_order() {
+        let v = json!({
+            "choices": [{"message": {"content": "", "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "add", "arguments": "{\"a\":1}"}},
+                {"id": "c2", "type": "function", "function": {"name": "mul", "arguments": {"b": 2}}}
+            ]}, "finish_reason": "tool_calls"}],
+        });
+        let r = parse_reply("x", &v).unwrap();
+        let ids: Vec<&str> = r.tool_calls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        assert_eq!(
+            r.tool_calls[1].arguments, "{\"b\":2}",
+            "an object is kept as JSON text"
+        );
+    }
 }
