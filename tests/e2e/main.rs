@@ -19,6 +19,7 @@ mod crash;
 mod database;
 mod determinism;
 mod examples;
+mod examples_agent;
 mod examples_parallel;
 mod human;
 mod js;

@@ -2,6 +2,7 @@
 //! `--config` and `--json`; exit codes: 0 success (a suspended run
 //! included), 1 the run failed, 2 bad usage or input, 3 not found.
 
+mod conversation;
 mod deploy;
 mod doctor;
 mod exit;

@@ -116,7 +116,13 @@ impl View {
                 bar.println(format!("  the wait for signal {} timed out", s("name")))
             }
             EventKind::Event => bar.println(format!("  signal {} taken", s("name"))),
-            EventKind::Emit => bar.println(format!("  {} {}", s("kind"), brief(&d["data"]))),
+            EventKind::Emit => {
+                bar.println(format!(
+                    "  {}",
+                    super::conversation::agent_line(&s("kind"), &d["data"])
+                        .unwrap_or_else(|| format!("{} {}", s("kind"), brief(&d["data"])))
+                ))
+            }
             EventKind::Log => bar.println(format!("  log: {}", s("message"))),
             EventKind::Divergence => bar.println(format!("  DIVERGENCE {}", s("message"))),
             _ => {}

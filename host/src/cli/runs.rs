@@ -305,7 +305,11 @@ pub fn describe_event(e: &RunEvent) -> String {
                 .unwrap_or("info"),
             d["message"].as_str().unwrap_or("")
         ),
-        EventKind::Emit => format!("emit {} {}", d["kind"].as_str().unwrap_or("?"), d["data"]),
+        EventKind::Emit => {
+            let kind = d["kind"].as_str().unwrap_or("?");
+            super::conversation::agent_line(kind, &d["data"])
+                .unwrap_or_else(|| format!("emit {kind} {}", d["data"]))
+        }
         EventKind::Divergence => format!("DIVERGENCE {}", d["message"].as_str().unwrap_or("")),
         EventKind::Live => format!("replay done, live from {}", d["at"].as_str().unwrap_or("?")),
         EventKind::Prompt => format!(
