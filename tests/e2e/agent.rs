@@ -1,7 +1,8 @@
 //! Agents (`cairn_sdk::Agent`, the `agent` test guest) against scripted
 //! fake models: the loop, parallel tool calls on both providers, calls the
 //! model gets wrong, typed answers, the guards, and an agent as a tool.
-//! Crashes and approvals are in `agent_durable.rs`.
+//! Crashes, approvals and a budget a person extends are in
+//! `agent_durable.rs`.
 
 use serde_json::{Value, json};
 
@@ -298,6 +299,24 @@ fn max_turns_and_the_token_budget_stop_the_loop_with_typed_errors() {
     assert_eq!(error["code"], "agent-budget", "{error:#}");
     assert_eq!(error["details"], json!({"used": 56, "budget": 50}));
     assert_eq!(fake.count(), 2);
+
+    // A deadline that has passed (by journaled time) stops it before a turn.
+    let fake = FakeLlm::openai();
+    let c = setup(&fake, &fx);
+    let error = fails(&c, "agent", &input(json!({"deadline_ms": 0})));
+    assert_eq!(error["code"], "agent-deadline", "{error:#}");
+    assert_eq!(fake.count(), 0);
+    // One that has not leaves the loop alone, and reads journaled time.
+    fake.then_say("in time");
+    let out = c.json(&[
+        "run",
+        "agent",
+        "--input",
+        &input(json!({"deadline_ms": 3_600_000})),
+    ]);
+    assert_eq!(out["output"]["output"], "in time", "{out:#}");
+    let show = c.show(out["run_id"].as_str().unwrap());
+    assert_eq!(entries(&show, "now").len(), 2, "the start and one turn");
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Agents survive crashes at every turn, and ask a person before a tool
 //! that needs approval: `kill -9` during a tool call and during a model
 //! call, proven by the fake model's request log and the side-effect
-//! server's counts; approval granted and refused.
+//! server's counts; approval granted and refused; a token budget a
+//! person extends, or does not.
 
 use std::time::Duration;
 
@@ -161,5 +162,46 @@ fn a_refused_tool_call_is_told_to_the_model_with_the_reason() {
         json!({"status": "refused", "by": "bo", "reason": "Too expensive."})
     );
     assert!(entries(&show, "step").is_empty());
+    assert_eq!(fake.count(), 2);
+}
+
+#[test]
+fn a_person_may_extend_the_token_budget_or_stop_the_run() {
+    let fake = FakeLlm::openai();
+    let fx = SideEffects::start();
+    let call = json!({"url": format!("{}/p", fx.url())});
+    fake.then_call(&[("c1", "fetch", call.clone())]);
+    fake.then_call(&[("c2", "fetch", call.clone())]);
+    fake.then_say("finished on the extension");
+    let c = setup(&fake, &fx);
+    let fields = json!({"budget_tokens": 50, "ask_extend": true});
+    let out = c.json(&["run", "agent", "--input", &input(fields.clone())]);
+    assert_eq!(out["status"], "waiting", "{out:#}");
+    let run = out["run_id"].as_str().unwrap();
+    let p = &c.json(&["prompts"])["prompts"][0];
+    assert_eq!(p["input_type"], "approval");
+    assert_eq!(
+        p["context"],
+        json!({"agent": "tester", "used": 56, "budget": 50, "extra": 50})
+    );
+    assert_eq!(fake.count(), 2, "no turn past the budget before the answer");
+    c.json(&["respond", run, "approve"]);
+    let done = c.json(&["resume", run]);
+    assert_eq!(done["resumed"][0]["status"], "completed", "{done:#}");
+    assert_eq!(c.show(run)["output"]["turns"], 3);
+    assert_eq!(fake.count(), 3);
+
+    let fake = FakeLlm::openai();
+    fake.then_call(&[("c1", "fetch", call.clone())]);
+    fake.then_call(&[("c2", "fetch", call)]);
+    let c = setup(&fake, &fx);
+    let out = c.json(&["run", "agent", "--input", &input(fields)]);
+    let run = out["run_id"].as_str().unwrap();
+    c.json(&["respond", run, "reject"]);
+    let done = c.run(&["resume", run, "--json"]).code(1).json();
+    assert_eq!(done["resumed"][0]["status"], "failed", "{done:#}");
+    let show = c.show(run);
+    assert_eq!(show["error"]["code"], "agent-budget");
+    assert_eq!(show["error"]["details"], json!({"used": 56, "budget": 50}));
     assert_eq!(fake.count(), 2);
 }

@@ -54,7 +54,9 @@
 //! `agent.tool` event, which `cairn runs watch` shows as they happen.
 
 mod calls;
+mod guards;
 mod output;
+mod progress;
 mod tool;
 
 use std::fmt;
@@ -68,7 +70,8 @@ pub use output::{AgentError, AgentOutput, ToolCallRecord, ToolOutcome};
 pub use tool::{AgentTool, Tool, ToolSet, tool_parameters};
 
 use crate::llm::strip_fence;
-use crate::{Ctx, LlmRequest, LlmResponse, Message, TokenUsage, ToolDef};
+use crate::{Ctx, LlmRequest, Message, ToolDef};
+use progress::{Progress, add_usage};
 use tool::ToolRun;
 
 /// Model calls at most, unless [`Agent::max_turns`] says.
@@ -117,6 +120,8 @@ pub(crate) struct AgentCore {
     max_tokens: Option<u32>,
     pub(crate) parallel_tools: bool,
     budget_tokens: Option<u64>,
+    ask_to_extend_budget: bool,
+    deadline: Option<Duration>,
     max_repairs: u32,
     pub(crate) approval_timeout: Option<Duration>,
     pub(crate) ask_refusal_reason: bool,
@@ -177,6 +182,8 @@ impl Agent<String> {
                 max_tokens: None,
                 parallel_tools: false,
                 budget_tokens: None,
+                ask_to_extend_budget: false,
+                deadline: None,
                 max_repairs: DEFAULT_MAX_REPAIRS,
                 approval_timeout: None,
                 ask_refusal_reason: false,
@@ -320,6 +327,36 @@ impl<T> Agent<T> {
         self
     }
 
+    /// When the token budget is reached, asks a person (an approval
+    /// prompt naming the tokens used) whether to allow another
+    /// [`budget_tokens`](Agent::budget_tokens) worth; a refusal (or the
+    /// [`approval_timeout`](Agent::approval_timeout) passing) stops the run
+    /// with [`AgentError::Budget`]. Off by default: the run stops.
+    ///
+    /// ```
+    /// let a = cairn_sdk::Agent::new("local/llama3")
+    ///     .budget_tokens(20_000)
+    ///     .ask_to_extend_budget(true);
+    /// ```
+    pub fn ask_to_extend_budget(mut self, ask: bool) -> Self {
+        self.core.ask_to_extend_budget = ask;
+        self
+    }
+
+    /// How long the run may take, by journaled time from its start: a turn
+    /// due after it is not made, and the run stops with
+    /// [`AgentError::Deadline`]. (A turn or tool call under way is not cut
+    /// short; give tools a `timeout`.)
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let a = cairn_sdk::Agent::new("local/llama3").deadline(Duration::from_secs(600));
+    /// ```
+    pub fn deadline(mut self, limit: Duration) -> Self {
+        self.core.deadline = Some(limit);
+        self
+    }
+
     /// Turns in a row that may ask for an unknown tool or pass arguments
     /// that do not fit (each error is the tool's result, for the model to
     /// repair); one more is [`AgentError::BadToolCalls`]. Default
@@ -407,9 +444,9 @@ impl<T> Agent<T> {
     /// }
     /// ```
     pub fn run(&self, ctx: &Ctx, input: impl Into<String>) -> Result<AgentOutput<T>, AgentError> {
-        let mut run = Progress::new(&self.core, input.into());
+        let mut run = Progress::new(&self.core, Some(ctx), input.into());
         loop {
-            self.core.check_guards(&run)?;
+            self.core.check_guards(ctx, &mut run)?;
             let reply = ctx.llm(self.request(&run.transcript))?;
             run.turns += 1;
             add_usage(&mut run.usage, reply.usage);
@@ -497,141 +534,6 @@ impl<T: Serialize + 'static> Agent<T> {
     }
 }
 
-impl AgentCore {
-    /// Refuses the next turn when a limit is reached.
-    fn check_guards<T>(&self, run: &Progress<T>) -> Result<(), AgentError> {
-        if run.turns >= self.max_turns {
-            return Err(AgentError::MaxTurns {
-                turns: self.max_turns,
-            });
-        }
-        let used = u64::from(run.usage.input_tokens) + u64::from(run.usage.output_tokens);
-        match self.budget_tokens {
-            Some(budget) if used >= budget => Err(AgentError::Budget { used, budget }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Adds a turn's tool results to the run; too many bad turns in a row
-    /// stop it.
-    fn take_results<T>(
-        &self,
-        ctx: &Ctx,
-        run: &mut Progress<T>,
-        results: Vec<calls::CallResult>,
-    ) -> Result<(), AgentError> {
-        let mut last_invalid = None;
-        for r in results {
-            self.emit_tool(ctx, &r);
-            if r.invalid() {
-                last_invalid = Some(r.content.clone());
-            }
-            add_usage(&mut run.usage, r.usage);
-            run.transcript
-                .push(Message::tool(r.record.id.clone(), r.content));
-            run.tool_calls.push(r.record);
-        }
-        let Some(last) = last_invalid else {
-            run.bad_turns = 0;
-            return Ok(());
-        };
-        run.bad_turns += 1;
-        if run.bad_turns > self.max_repairs {
-            return Err(AgentError::BadToolCalls {
-                turns: run.bad_turns,
-                last,
-            });
-        }
-        Ok(())
-    }
-
-    fn emit_turn(&self, ctx: &Ctx, turn: u32, reply: &LlmResponse) {
-        let calls: Vec<Value> = reply
-            .tool_calls
-            .iter()
-            .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments_json}))
-            .collect();
-        ctx.emit(
-            "agent.turn",
-            &json!({
-                "agent": self.name,
-                "turn": turn,
-                "content": reply.content,
-                "tool_calls": calls,
-                "finish_reason": reply.finish_reason,
-                "input_tokens": reply.usage.input_tokens,
-                "output_tokens": reply.usage.output_tokens,
-            }),
-        );
-    }
-
-    fn emit_tool(&self, ctx: &Ctx, r: &calls::CallResult) {
-        let status = match &r.record.outcome {
-            ToolOutcome::Done { .. } => "done",
-            ToolOutcome::Failed { .. } => "failed",
-            ToolOutcome::Refused { .. } => "refused",
-            ToolOutcome::Invalid { .. } => "invalid",
-        };
-        ctx.emit(
-            "agent.tool",
-            &json!({
-                "agent": self.name,
-                "turn": r.record.turn,
-                "call_id": r.record.id,
-                "tool": r.record.name,
-                "arguments": r.record.arguments,
-                "status": status,
-                "result": r.content,
-            }),
-        );
-    }
-}
-
-/// A run of the loop so far.
-struct Progress<T> {
-    transcript: Vec<Message>,
-    turns: u32,
-    usage: TokenUsage,
-    tool_calls: Vec<ToolCallRecord>,
-    repaired_output: bool,
-    bad_turns: u32,
-    _output: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<T> Progress<T> {
-    fn new(core: &AgentCore, input: String) -> Self {
-        let mut transcript = Vec::new();
-        if let Some(i) = &core.instructions {
-            transcript.push(Message::system(i.clone()));
-        }
-        transcript.push(Message::user(input));
-        Progress {
-            transcript,
-            turns: 0,
-            usage: TokenUsage::default(),
-            tool_calls: Vec::new(),
-            repaired_output: false,
-            bad_turns: 0,
-            _output: std::marker::PhantomData,
-        }
-    }
-
-    fn finish(self, output: T) -> AgentOutput<T> {
-        AgentOutput {
-            output,
-            turns: self.turns,
-            tool_calls: self.tool_calls,
-            usage: self.usage,
-            transcript: self.transcript,
-        }
-    }
-}
-
-fn add_usage(total: &mut TokenUsage, more: TokenUsage) {
-    total.input_tokens = total.input_tokens.saturating_add(more.input_tokens);
-    total.output_tokens = total.output_tokens.saturating_add(more.output_tokens);
-}
-
 fn parse_json<U: DeserializeOwned>(text: &str) -> Result<U, String> {
     serde_json::from_str(strip_fence(text)).map_err(|e| e.to_string())
 }
@@ -654,26 +556,5 @@ mod tests {
         assert_eq!(v, Ok(vec![1, 2]));
         let bad: Result<Vec<u8>, String> = parse_json("two numbers");
         assert!(bad.unwrap_err().contains("expected"));
-    }
-
-    #[test]
-    fn guards_stop_at_max_turns_then_budget() {
-        let a = Agent::new("p/m").max_turns(2).budget_tokens(100);
-        let mut run: Progress<String> = Progress::new(&a.core, "hi".into());
-        assert!(a.core.check_guards(&run).is_ok());
-        run.usage.input_tokens = 60;
-        run.usage.output_tokens = 40;
-        assert_eq!(
-            a.core.check_guards(&run),
-            Err(AgentError::Budget {
-                used: 100,
-                budget: 100
-            })
-        );
-        run.turns = 2;
-        assert_eq!(
-            a.core.check_guards(&run),
-            Err(AgentError::MaxTurns { turns: 2 })
-        );
     }
 }

@@ -121,6 +121,7 @@ pub enum ToolOutcome {
 /// |---|---|
 /// | [`MaxTurns`](AgentError::MaxTurns) | `agent-max-turns` |
 /// | [`Budget`](AgentError::Budget) | `agent-budget` |
+/// | [`Deadline`](AgentError::Deadline) | `agent-deadline` |
 /// | [`BadOutput`](AgentError::BadOutput) | `agent-bad-output` |
 /// | [`BadToolCalls`](AgentError::BadToolCalls) | `agent-bad-tool-calls` |
 ///
@@ -143,12 +144,18 @@ pub enum AgentError {
         /// The limit.
         turns: u32,
     },
-    /// The run's tokens reached `budget_tokens` before a final answer.
+    /// The run's tokens reached `budget_tokens` (as extended by a person)
+    /// before a final answer.
     Budget {
         /// Tokens used so far.
         used: u64,
         /// The budget.
         budget: u64,
+    },
+    /// The run's deadline passed before a final answer.
+    Deadline {
+        /// The deadline, in milliseconds from the run's start.
+        limit_ms: u64,
     },
     /// The final answer did not fit the output type, again after a repair
     /// turn.
@@ -183,6 +190,7 @@ impl AgentError {
         match self {
             AgentError::MaxTurns { .. } => "agent-max-turns".into(),
             AgentError::Budget { .. } => "agent-budget".into(),
+            AgentError::Deadline { .. } => "agent-deadline".into(),
             AgentError::BadOutput { .. } => "agent-bad-output".into(),
             AgentError::BadToolCalls { .. } => "agent-bad-tool-calls".into(),
             AgentError::Llm(e) => WorkflowError::from(e.clone()).code,
@@ -194,6 +202,7 @@ impl AgentError {
         match self {
             AgentError::MaxTurns { turns } => Some(json!({ "max_turns": turns })),
             AgentError::Budget { used, budget } => Some(json!({ "used": used, "budget": budget })),
+            AgentError::Deadline { limit_ms } => Some(json!({ "deadline_ms": limit_ms })),
             AgentError::BadOutput { content, .. } => Some(json!({ "content": content })),
             AgentError::BadToolCalls { turns, last } => {
                 Some(json!({ "turns": turns, "last": last }))
@@ -214,6 +223,10 @@ impl fmt::Display for AgentError {
             AgentError::Budget { used, budget } => write!(
                 f,
                 "the agent used {used} tokens, reaching its budget of {budget}, without a final answer"
+            ),
+            AgentError::Deadline { limit_ms } => write!(
+                f,
+                "the agent's deadline of {limit_ms} ms passed without a final answer"
             ),
             AgentError::BadOutput { message, .. } => write!(
                 f,

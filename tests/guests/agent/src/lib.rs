@@ -36,6 +36,10 @@ struct Input {
     parallel: bool,
     #[serde(default)]
     ask_reason: bool,
+    #[serde(default)]
+    ask_extend: bool,
+    #[serde(default)]
+    deadline_ms: Option<u64>,
 }
 
 /// A typed final answer.
@@ -76,6 +80,7 @@ fn agent(input: &Input) -> Agent {
         .tools((fetch, charge))
         .parallel_tools(input.parallel)
         .ask_refusal_reason(input.ask_reason)
+        .ask_to_extend_budget(input.ask_extend)
         .temperature(0.0);
     if let Some(i) = &input.instructions {
         a = a.instructions(i.clone());
@@ -85,6 +90,9 @@ fn agent(input: &Input) -> Agent {
     }
     if let Some(n) = input.budget_tokens {
         a = a.budget_tokens(n);
+    }
+    if let Some(ms) = input.deadline_ms {
+        a = a.deadline(Duration::from_millis(ms));
     }
     if let Some(n) = input.max_repairs {
         a = a.max_repairs(n);
