@@ -29,13 +29,13 @@ pub(crate) async fn bench_replay(wasm: &[u8]) {
         id
     };
     let rt = runtime(&db, Durability::Full, wasm).await;
-    let entries = rt.store.journal(&id).expect("journal").len() as u64;
+    let entries = rt.store.journal(&id).await.expect("journal").len() as u64;
     assert_eq!(entries, REPLAY_ENTRIES);
     let mut samples = Vec::new();
     let mut reads = Vec::new();
     for i in 0..6 {
         let t = Instant::now();
-        let n = rt.store.journal(&id).expect("journal").len();
+        let n = rt.store.journal(&id).await.expect("journal").len();
         reads.push(ms(t.elapsed()));
         assert_eq!(n as u64, REPLAY_ENTRIES);
         let run = rt

@@ -25,7 +25,7 @@ pub(crate) async fn timed_run(
     let took = t.elapsed();
     let stats = delta(rt.store.commit_stats(), before);
     expect_completed(o);
-    let entries = rt.store.journal(&id).expect("journal").len() as u64;
+    let entries = rt.store.journal(&id).await.expect("journal").len() as u64;
     assert_eq!(entries, steps, "one journal entry per step");
     (took, stats)
 }

@@ -95,7 +95,7 @@ pub async fn versions(env: &Env, a: VersionsArgs) -> Result<ExitKind, Exit> {
         return gc(env).await;
     }
     let store = env.store()?;
-    let mut versions = store.versions()?;
+    let mut versions = store.versions().await?;
     if let Some(w) = &a.workflow {
         versions.retain(|v| v.workflows.contains(w));
         if versions.is_empty() {

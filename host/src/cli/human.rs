@@ -75,14 +75,14 @@ pub fn prompt_json(p: &PromptRecord) -> Value {
     serde_json::to_value(PromptFields::from(p)).unwrap_or_default()
 }
 
-pub fn prompts(env: &Env, a: PromptsArgs) -> Result<ExitKind, Exit> {
+pub async fn prompts(env: &Env, a: PromptsArgs) -> Result<ExitKind, Exit> {
     let store = env.store()?;
     if let Some(id) = &a.run
-        && store.run(id)?.is_none()
+        && store.run(id).await?.is_none()
     {
         return Err(unknown_run(id));
     }
-    let pending = store.pending_prompts(a.run.as_deref())?;
+    let pending = store.pending_prompts(a.run.as_deref()).await?;
     let now = cairn::clock::now_ms();
     if env.json {
         let list = PromptList {

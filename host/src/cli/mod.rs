@@ -201,7 +201,7 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Replay(a) => upgrade::replay(&env, a).await,
         Command::Run(a) => run::run(&env, a).await,
         Command::Runs(a) => runs::runs(&env, a).await,
-        Command::Prompts(a) => human::prompts(&env, a),
+        Command::Prompts(a) => human::prompts(&env, a).await,
         Command::Respond(a) => human::respond(&env, a).await,
         Command::Signal(a) => human::signal(&env, a).await,
         Command::Cancel { run } => run::cancel(&env, &run).await,

@@ -55,7 +55,7 @@ impl Progress {
         // Events written with the run's last status are shown too.
         let mut view = View::new(run_id);
         view.after = self.shown.load(Ordering::Relaxed);
-        if let Ok(events) = store.events(run_id, view.after) {
+        if let Ok(events) = store.events(run_id, view.after).await {
             for e in &events {
                 view.show(e, &self.bar);
             }
@@ -68,7 +68,7 @@ impl Progress {
 async fn follow(store: Arc<dyn Storage>, run_id: String, bar: ProgressBar, shown: Arc<AtomicI64>) {
     let mut view = View::new(&run_id);
     loop {
-        if let Ok(events) = store.events(&run_id, view.after) {
+        if let Ok(events) = store.events(&run_id, view.after).await {
             for e in &events {
                 view.show(e, &bar);
                 shown.store(view.after, Ordering::Relaxed);

@@ -75,12 +75,12 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
 
     println!();
     println!("4. What happened, from the run's events and journal:");
-    for e in rt.store.events(&run.id, 0)? {
+    for e in rt.store.events(&run.id, 0).await? {
         if let Some(line) = narrate(&e) {
             println!("   {line}");
         }
     }
-    let journal = rt.store.journal(&run.id)?;
+    let journal = rt.store.journal(&run.id).await?;
     println!();
     println!(
         "   The journal holds {} entries; each is what a replay would return",
@@ -90,7 +90,7 @@ pub async fn quickstart(env: &Env) -> Result<ExitKind, Exit> {
     for e in &journal {
         println!("     {}", super::runs::describe_entry(e));
     }
-    let state = rt.store.run_state(&run.id)?;
+    let state = rt.store.run_state(&run.id).await?;
     if !state.is_empty() {
         println!("   Run state the workflow saved:");
         for (k, v) in state {

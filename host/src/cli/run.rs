@@ -176,7 +176,7 @@ fn pretty(text: &str) -> String {
 
 pub async fn cancel(env: &Env, run_id: &str) -> Result<ExitKind, Exit> {
     let store = env.store()?;
-    if store.run(run_id)?.is_none() {
+    if store.run(run_id).await?.is_none() {
         return Err(unknown_run(run_id));
     }
     let rt = env.runtime().await?;
@@ -312,7 +312,7 @@ pub async fn emit(env: &Env, event: &str, data: Option<String>) -> Result<ExitKi
     };
     let mut outcomes = Vec::new();
     for id in &ids {
-        if let Some(run) = rt.store.run(id)? {
+        if let Some(run) = rt.store.run(id).await? {
             outcomes.push((run.workflow.clone(), rt.drive(run, false).await));
         }
     }

@@ -52,13 +52,13 @@ enum RunsCommand {
 pub async fn runs(env: &Env, a: RunsArgs) -> Result<ExitKind, Exit> {
     let store = env.store()?;
     match a.command {
-        Some(RunsCommand::Show { run }) => show(env, &*store, &run),
+        Some(RunsCommand::Show { run }) => show(env, &*store, &run).await,
         Some(RunsCommand::Watch { run }) => watch(env, &*store, &run).await,
-        None => list(env, &*store, a),
+        None => list(env, &*store, a).await,
     }
 }
 
-fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
+async fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
     let status = match a.status.as_deref() {
         None => None,
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -74,13 +74,15 @@ fn list(env: &Env, store: &dyn Storage, a: RunsArgs) -> Result<ExitKind, Exit> {
         Some(c) => Some(parse_cursor(c)?),
     };
     let limit = a.limit.max(1);
-    let mut runs = store.list_runs(&RunFilter {
-        status,
-        workflow: a.workflow.clone(),
-        session_id: a.session.clone(),
-        limit: Some(limit.saturating_add(1)),
-        before,
-    })?;
+    let mut runs = store
+        .list_runs(&RunFilter {
+            status,
+            workflow: a.workflow.clone(),
+            session_id: a.session.clone(),
+            limit: Some(limit.saturating_add(1)),
+            before,
+        })
+        .await?;
     // One more than asked for says whether there is another page.
     let next_cursor = if runs.len() > limit as usize {
         runs.truncate(limit as usize);
@@ -152,18 +154,18 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
     serde_json::to_value(RunView::brief(r)).expect("run views serialize")
 }
 
-fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
-    let Some(run) = store.run(id)? else {
+async fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
+    let Some(run) = store.run(id).await? else {
         return Err(unknown_run(id));
     };
-    let journal = store.journal(id)?;
-    let state = store.run_state(id)?;
+    let journal = store.journal(id).await?;
+    let state = store.run_state(id).await?;
     let session = match &run.session_id {
-        Some(s) => store.session_state(s)?,
+        Some(s) => store.session_state(s).await?,
         None => Vec::new(),
     };
-    let events = store.events(id, 0)?;
-    let signals = store.signals(id)?;
+    let events = store.events(id, 0).await?;
+    let signals = store.signals(id).await?;
     if env.json {
         let mut v = run_json(&run);
         v["state"] = kv_object(&state);
@@ -349,12 +351,12 @@ pub fn describe_event(e: &RunEvent) -> String {
 }
 
 async fn watch(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit> {
-    if store.run(id)?.is_none() {
+    if store.run(id).await?.is_none() {
         return Err(unknown_run(id));
     }
     let mut after = 0;
     loop {
-        for e in store.events(id, after)? {
+        for e in store.events(id, after).await? {
             after = e.id;
             if env.json {
                 print_json(&json!(e));
@@ -362,11 +364,11 @@ async fn watch(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exi
                 println!("{}", describe_event(&e));
             }
         }
-        let run = store.run(id)?.ok_or_else(|| unknown_run(id))?;
+        let run = store.run(id).await?.ok_or_else(|| unknown_run(id))?;
         if run.status.is_terminal() {
             // Events written in the same commit as the status are read above
             // on the next pass; one more read catches them.
-            for e in store.events(id, after)? {
+            for e in store.events(id, after).await? {
                 if env.json {
                     print_json(&json!(e));
                 } else {

@@ -167,7 +167,7 @@ impl Runtime {
         input: &str,
         options: StartOptions,
     ) -> Result<(RunRecord, bool), StartError> {
-        let new = self.new_run(workflow, input, options)?;
+        let new = self.new_run(workflow, input, options).await?;
         self.create(new).await
     }
 
@@ -183,14 +183,15 @@ impl Runtime {
         self.wake.notify_one();
         let run = self
             .store
-            .run(&run_id)?
+            .run(&run_id)
+            .await?
             .ok_or_else(|| StoreError::NotFound(format!("run {run_id}")))?;
         Ok((run, existing))
     }
 
     /// A run to create, on the active version of `workflow`, once the
     /// checks every start shares (`run/start.rs`) pass.
-    pub fn new_run(
+    pub async fn new_run(
         &self,
         workflow: &str,
         input: &str,
@@ -205,11 +206,13 @@ impl Runtime {
             .map_err(|e| StartError::BadInput(e.to_string()))?;
         let version = self
             .store
-            .active_version(workflow)?
+            .active_version(workflow)
+            .await?
             .ok_or_else(|| StartError::UnknownWorkflow(workflow.to_string()))?;
         let session = options.session_id.as_deref();
         self.start_checks
             .check(&*self.store, &version, workflow, &value, session)
+            .await
             .map_err(|e| match e {
                 start::CheckError::Refused(r) => StartError::Refused(r),
                 start::CheckError::Store(s) => StartError::Store(s),

@@ -15,7 +15,7 @@ use super::{ApiError, ApiResult, AppState};
 /// `cairn prompts --json` gives, in the same shape.
 #[utoipa::path(get, path = "/v1/prompts", responses((status = 200, body = PromptList)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<PromptList>> {
-    let pending = state.rt.store.pending_prompts(None)?;
+    let pending = state.rt.store.pending_prompts(None).await?;
     let now = crate::clock::now_ms();
     Ok(Json(PromptList {
         prompts: pending.iter().map(|p| PromptView::new(p, now)).collect(),

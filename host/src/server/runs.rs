@@ -102,13 +102,17 @@ pub async fn list(
             "limit is {limit}; a page holds 1 to {MAX_PAGE} runs"
         )));
     }
-    let runs = state.rt.store.list_runs(&RunFilter {
-        status,
-        workflow: q.workflow.filter(|w| !w.is_empty()),
-        session_id: q.session.filter(|s| !s.is_empty()),
-        limit: Some(limit + 1),
-        before,
-    })?;
+    let runs = state
+        .rt
+        .store
+        .list_runs(&RunFilter {
+            status,
+            workflow: q.workflow.filter(|w| !w.is_empty()),
+            session_id: q.session.filter(|s| !s.is_empty()),
+            limit: Some(limit + 1),
+            before,
+        })
+        .await?;
     let more = runs.len() > limit as usize;
     let page: Vec<_> = runs.into_iter().take(limit as usize).collect();
     let next_cursor = if more {
@@ -146,12 +150,13 @@ pub async fn get(
     let run = state
         .rt
         .store
-        .run(&id)?
+        .run(&id)
+        .await?
         .ok_or_else(|| ApiError::unknown_run(&id))?;
     let mut view = RunView::brief(&run);
-    view.state = Some(kv_object(&state.rt.store.run_state(&id)?));
+    view.state = Some(kv_object(&state.rt.store.run_state(&id).await?));
     if let Some(s) = &run.session_id {
-        view.session_state = Some(kv_object(&state.rt.store.session_state(s)?));
+        view.session_state = Some(kv_object(&state.rt.store.session_state(s).await?));
     }
     Ok(Json(view))
 }
@@ -180,10 +185,10 @@ pub async fn journal(
             "after is {after}; a seq is at most {MAX_SEQ}"
         )));
     }
-    if state.rt.store.run(&id)?.is_none() {
+    if state.rt.store.run(&id).await?.is_none() {
         return Err(ApiError::unknown_run(&id));
     }
-    let mut entries = state.rt.store.journal_page(&id, q.after, limit + 1)?;
+    let mut entries = state.rt.store.journal_page(&id, q.after, limit + 1).await?;
     let more = entries.len() > limit as usize;
     entries.truncate(limit as usize);
     let next_after = if more {
@@ -221,7 +226,7 @@ pub async fn cancel(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Cancelled>> {
-    if state.rt.store.run(&id)?.is_none() {
+    if state.rt.store.run(&id).await?.is_none() {
         return Err(ApiError::unknown_run(&id));
     }
     let previous = state.rt.cancel(&id).await?;

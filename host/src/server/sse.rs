@@ -51,7 +51,7 @@ pub async fn events(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    if state.rt.store.run(&id)?.is_none() {
+    if state.rt.store.run(&id).await?.is_none() {
         return Err(ApiError::unknown_run(&id));
     }
     let after = headers
@@ -81,11 +81,11 @@ pub async fn events(
             }
             // Read the status first: events written before it are then all
             // visible to the read that follows.
-            let ended = match c.state.rt.store.run(&c.run_id) {
+            let ended = match c.state.rt.store.run(&c.run_id).await {
                 Ok(Some(r)) => r.status.is_terminal(),
                 _ => true,
             };
-            match c.state.rt.store.events(&c.run_id, c.after) {
+            match c.state.rt.store.events(&c.run_id, c.after).await {
                 Ok(list) => {
                     for e in list {
                         c.after = e.id;

@@ -89,7 +89,7 @@ pub async fn deploy(
 /// Lists deployed versions.
 #[utoipa::path(get, path = "/v1/versions", responses((status = 200, body = VersionList)))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<VersionList>> {
-    let versions = state.rt.store.versions()?;
+    let versions = state.rt.store.versions().await?;
     Ok(Json(VersionList {
         versions: versions.into_iter().map(VersionView::from).collect(),
     }))

@@ -235,9 +235,9 @@ impl Model {
 }
 
 /// What the store reads back of run `id`, in the model's terms.
-fn read_back(s: &Arc<dyn Storage>, id: &str) -> Option<Run> {
-    let r = s.run(id).expect("read the run")?;
-    let entries = s.journal(id).expect("read the journal").len() as u32;
+async fn read_back(s: &Arc<dyn Storage>, id: &str) -> Option<Run> {
+    let r = s.run(id).await.expect("read the run")?;
+    let entries = s.journal(id).await.expect("read the journal").len() as u32;
     Some(Run {
         status: r.status,
         owner: r.owner,
@@ -265,7 +265,7 @@ pub async fn random_ops_agree_with_the_model(s: Arc<dyn Storage>) {
         }
         for id in RUNS.map(|r| format!("{r}-{n}")) {
             let want = model.runs.get(&id).cloned();
-            let got = read_back(&s, &id);
+            let got = read_back(&s, &id).await;
             assert_eq!(got, want, "sequence {n}: run {id} after {done:#?}");
         }
     }

@@ -74,10 +74,10 @@ pub async fn of_two_racing_answers_one_wins(s: Arc<dyn Storage>) {
             WriteOutcome::Refused(Refusal::AlreadyAnswered)
         ]
     );
-    let journal = s.journal("r").unwrap();
+    let journal = s.journal("r").await.unwrap();
     assert_eq!(journal.len(), 2);
     assert_eq!((journal[1].kind, journal[1].seq), (EntryKind::Answer, 1));
-    let run = s.run("r").unwrap().unwrap();
+    let run = s.run("r").await.unwrap().unwrap();
     assert_eq!(
         (run.status, run.wake_at),
         (RunStatus::Waiting, Some(T0 + 10))
@@ -102,7 +102,7 @@ pub async fn an_answer_needs_a_waiting_unowned_run_and_its_prompt(s: Arc<dyn Sto
         ended,
         WriteOutcome::Refused(Refusal::Finished(RunStatus::Cancelled))
     );
-    assert_eq!(s.journal("r").unwrap().len(), 1, "only the prompt");
+    assert_eq!(s.journal("r").await.unwrap().len(), 1, "only the prompt");
     let missing = write(&s, answer("nope", 0, "ann")).await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(_))),
@@ -130,16 +130,16 @@ pub async fn signals_are_taken_oldest_first_and_once(s: Arc<dyn Storage>) {
         }
     );
     assert_eq!(
-        s.run("r").unwrap().unwrap().wake_at,
+        s.run("r").await.unwrap().unwrap().wake_at,
         Some(T0 + 1),
         "due at once"
     );
     write(&s, signal("r", "go", "2", T0 + 2)).await.unwrap();
     write(&s, signal("r", "other", "3", T0 + 3)).await.unwrap();
-    let all = s.signals("r").unwrap();
+    let all = s.signals("r").await.unwrap();
     let payloads: Vec<_> = all.iter().map(|x| x.payload.as_str()).collect();
     assert_eq!(payloads, ["1", "2", "3"]);
-    let first = s.next_signal("r", "go").unwrap().expect("a signal");
+    let first = s.next_signal("r", "go").await.unwrap().expect("a signal");
     assert_eq!((first.payload.as_str(), first.consumed_at), ("1", None));
     write(&s, super::claim("r", "w1", None)).await.unwrap();
     let take = |seq: u32, id: i64| NewEntry {
@@ -151,6 +151,7 @@ pub async fn signals_are_taken_oldest_first_and_once(s: Arc<dyn Storage>) {
         .expect("the first take");
     let next = s
         .next_signal("r", "go")
+        .await
         .unwrap()
         .expect("the second signal");
     assert_eq!(next.payload, "2");
@@ -160,7 +161,7 @@ pub async fn signals_are_taken_oldest_first_and_once(s: Arc<dyn Storage>) {
         "{again:?}"
     );
     assert_eq!(
-        s.journal("r").unwrap().len(),
+        s.journal("r").await.unwrap().len(),
         2,
         "the failed take wrote nothing"
     );
@@ -175,8 +176,8 @@ pub async fn a_signal_is_refused_once_the_run_ended(s: Arc<dyn Storage>) {
         out,
         WriteOutcome::Refused(Refusal::Finished(RunStatus::Cancelled))
     );
-    assert!(s.signals("r").unwrap().is_empty());
-    assert!(s.next_signal("r", "go").unwrap().is_none());
+    assert!(s.signals("r").await.unwrap().is_empty());
+    assert!(s.next_signal("r", "go").await.unwrap().is_none());
     let missing = write(&s, signal("nope", "go", "1", T0)).await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(_))),

@@ -28,20 +28,20 @@ pub async fn create_is_idempotent_by_key(s: Arc<dyn Storage>) {
         }
     );
     assert!(
-        s.run("b").unwrap().is_none(),
+        s.run("b").await.unwrap().is_none(),
         "the second run is not written"
     );
-    let a = s.run("a").unwrap().expect("run a");
+    let a = s.run("a").await.unwrap().expect("run a");
     assert_eq!(
         (a.status, a.owner, a.activations),
         (RunStatus::Pending, None, 0)
     );
     assert_eq!((a.workflow.as_str(), a.seed, a.created_at), ("wf", 7, T0));
     create(&s, "c", Some("w1")).await;
-    let c = s.run("c").unwrap().expect("run c");
+    let c = s.run("c").await.unwrap().expect("run c");
     assert_eq!(c.status, RunStatus::Running);
     assert_eq!((c.owner.as_deref(), c.activations), (Some("w1"), 1));
-    assert_eq!(s.list_runs(&Default::default()).unwrap().len(), 2);
+    assert_eq!(s.list_runs(&Default::default()).await.unwrap().len(), 2);
 }
 
 /// A claim succeeds only while the run's owner is the expected one, counts
@@ -63,7 +63,7 @@ pub async fn claim_takes_a_run_from_its_expected_owner_only(s: Arc<dyn Storage>)
         panic!("a claim from the expected owner takes the run");
     };
     assert_eq!((r.owner.as_deref(), r.activations), (Some("w2"), 2));
-    assert_eq!(s.owned_by("w2").unwrap(), vec!["r".to_string()]);
+    assert_eq!(s.owned_by("w2").await.unwrap(), vec!["r".to_string()]);
     write(&s, cancel("r")).await.unwrap();
     let out = write(&s, claim("r", "w3", Some("w2"))).await.unwrap();
     assert_eq!(
@@ -87,7 +87,7 @@ pub async fn of_two_racing_claims_one_wins(s: Arc<dyn Storage>) {
         })
         .collect();
     assert_eq!(won.len(), 1, "one claim wins");
-    let run = s.run("r").unwrap().unwrap();
+    let run = s.run("r").await.unwrap().unwrap();
     assert_eq!(run.owner, won[0].owner);
     assert_eq!(run.activations, 1);
 }
@@ -128,8 +128,11 @@ pub async fn append_is_fenced_on_the_owner(s: Arc<dyn Storage>) {
         matches!(status, Err(StoreError::LeaseLost { .. })),
         "{status:?}"
     );
-    assert_eq!(s.journal("r").unwrap(), vec![e0.entry]);
-    assert_eq!(s.run("r").unwrap().unwrap().status, RunStatus::Running);
+    assert_eq!(s.journal("r").await.unwrap(), vec![e0.entry]);
+    assert_eq!(
+        s.run("r").await.unwrap().unwrap().status,
+        RunStatus::Running
+    );
     let missing = write(&s, append("nope", "w1", Vec::new())).await;
     assert!(
         matches!(missing, Err(StoreError::NotFound(_))),
@@ -141,7 +144,7 @@ pub async fn append_is_fenced_on_the_owner(s: Arc<dyn Storage>) {
     )
     .await
     .expect("the new owner appends");
-    assert_eq!(s.journal("r").unwrap().len(), 2);
+    assert_eq!(s.journal("r").await.unwrap().len(), 2);
 }
 
 /// The owner of a cancelled run can no longer append to it.
@@ -157,8 +160,11 @@ pub async fn append_is_fenced_after_cancel(s: Arc<dyn Storage>) {
         matches!(late, Err(StoreError::LeaseLost { .. })),
         "{late:?}"
     );
-    assert!(s.journal("r").unwrap().is_empty());
-    assert_eq!(s.cancelled_owned("w1").unwrap(), vec!["r".to_string()]);
+    assert!(s.journal("r").await.unwrap().is_empty());
+    assert_eq!(
+        s.cancelled_owned("w1").await.unwrap(),
+        vec!["r".to_string()]
+    );
 }
 
 /// Cancel says what the run was; it ends a run once and leaves an ended
@@ -172,7 +178,7 @@ pub async fn cancel_reports_the_previous_status(s: Arc<dyn Storage>) {
             previous: RunStatus::Pending
         }
     );
-    let r = s.run("r").unwrap().unwrap();
+    let r = s.run("r").await.unwrap().unwrap();
     assert_eq!(r.status, RunStatus::Cancelled);
     assert_eq!(r.error.map(|e| e.code).as_deref(), Some("cancelled"));
     let out = write(&s, cancel("r")).await.unwrap();
@@ -205,7 +211,7 @@ pub async fn cancel_reports_the_previous_status(s: Arc<dyn Storage>) {
             previous: RunStatus::Completed
         }
     );
-    let done = s.run("done").unwrap().unwrap();
+    let done = s.run("done").await.unwrap().unwrap();
     assert_eq!(
         (done.status, done.output.as_deref()),
         (RunStatus::Completed, Some("42"))
@@ -227,12 +233,21 @@ pub async fn journal_pages_by_seq(s: Arc<dyn Storage>) {
     let seqs = |page: Vec<crate::journal::JournalEntry>| -> Vec<u32> {
         page.into_iter().map(|e| e.seq).collect()
     };
-    assert_eq!(seqs(s.journal_page("r", None, 2).unwrap()), vec![0, 1]);
-    assert_eq!(seqs(s.journal_page("r", Some(1), 2).unwrap()), vec![2, 3]);
-    assert_eq!(seqs(s.journal_page("r", Some(3), 10).unwrap()), vec![4]);
-    assert!(s.journal_page("r", Some(4), 10).unwrap().is_empty());
+    assert_eq!(
+        seqs(s.journal_page("r", None, 2).await.unwrap()),
+        vec![0, 1]
+    );
+    assert_eq!(
+        seqs(s.journal_page("r", Some(1), 2).await.unwrap()),
+        vec![2, 3]
+    );
+    assert_eq!(
+        seqs(s.journal_page("r", Some(3), 10).await.unwrap()),
+        vec![4]
+    );
+    assert!(s.journal_page("r", Some(4), 10).await.unwrap().is_empty());
     let all: Vec<_> = entries.into_iter().map(|e| e.entry).collect();
-    assert_eq!(s.journal("r").unwrap(), all);
+    assert_eq!(s.journal("r").await.unwrap(), all);
 }
 
 /// `events(run, id)` returns the run's events with a greater id, oldest
@@ -240,7 +255,7 @@ pub async fn journal_pages_by_seq(s: Arc<dyn Storage>) {
 pub async fn events_are_read_after_an_id(s: Arc<dyn Storage>) {
     create(&s, "r", None).await;
     create(&s, "other", None).await;
-    let before = s.events("r", 0).unwrap();
+    let before = s.events("r", 0).await.unwrap();
     let last = before.last().expect("creating a run records its status").id;
     let event = |kind: EventKind, n: i64| NewEvent {
         at: T0 + n,
@@ -263,10 +278,10 @@ pub async fn events_are_read_after_an_id(s: Arc<dyn Storage>) {
     write(&s, events("other", vec![event(EventKind::Log, 3)]))
         .await
         .unwrap();
-    let after = s.events("r", last).unwrap();
+    let after = s.events("r", last).await.unwrap();
     let kinds: Vec<_> = after.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::Log, EventKind::Emit]);
     assert!(after[0].id > last && after[1].id > after[0].id);
     assert_eq!(after[1].data, serde_json::json!({ "n": 2 }));
-    assert!(s.events("r", after[1].id).unwrap().is_empty());
+    assert!(s.events("r", after[1].id).await.unwrap().is_empty());
 }

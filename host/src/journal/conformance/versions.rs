@@ -37,19 +37,19 @@ pub async fn deploy_activates_and_reports_new_bytes(s: Arc<dyn Storage>) {
         write(&s, deploy("v1", T0, true)).await.unwrap(),
         WriteOutcome::Deployed { new: false }
     );
-    assert_eq!(s.version("v1").unwrap(), Some(version("v1", T0)));
-    assert_eq!(s.active_version("wf").unwrap().as_deref(), Some("v1"));
+    assert_eq!(s.version("v1").await.unwrap(), Some(version("v1", T0)));
+    assert_eq!(s.active_version("wf").await.unwrap().as_deref(), Some("v1"));
     write(&s, deploy("v2", T0 + 1, true)).await.unwrap();
     write(&s, deploy("v3", T0 + 2, false)).await.unwrap();
-    assert_eq!(s.active_version("wf").unwrap().as_deref(), Some("v2"));
-    assert_eq!(s.active_version("other").unwrap(), None);
-    let list = s.versions().unwrap();
+    assert_eq!(s.active_version("wf").await.unwrap().as_deref(), Some("v2"));
+    assert_eq!(s.active_version("other").await.unwrap(), None);
+    let list = s.versions().await.unwrap();
     let shas: Vec<_> = list.iter().map(|v| v.sha.as_str()).collect();
     assert_eq!(shas, ["v3", "v2", "v1"]);
     assert_eq!(list[1].active_for, vec!["wf".to_string()]);
     assert!(list[0].active_for.is_empty() && list[2].active_for.is_empty());
     assert_eq!(list[2].workflows, vec!["wf".to_string()]);
-    let manifests = s.active_manifests().unwrap();
+    let manifests = s.active_manifests().await.unwrap();
     assert_eq!(manifests.len(), 1);
     assert_eq!(
         (manifests[0].0.as_str(), manifests[0].1.as_str()),
@@ -72,18 +72,18 @@ pub async fn gc_removes_versions_nothing_holds(s: Arc<dyn Storage>) {
         };
         write(&s, put).await.unwrap();
     }
-    assert_eq!(s.compiled("v3", "e").unwrap(), Some(vec![1, 2, 3]));
-    assert_eq!(s.compiled("v3", "other-engine").unwrap(), None);
+    assert_eq!(s.compiled("v3", "e").await.unwrap(), Some(vec![1, 2, 3]));
+    assert_eq!(s.compiled("v3", "other-engine").await.unwrap(), None);
     let out = write(&s, WriteOp::GcVersions).await.unwrap();
     assert_eq!(out, WriteOutcome::Removed(vec!["v3".to_string()]));
-    assert_eq!(s.version("v3").unwrap(), None);
-    assert_eq!(s.compiled("v3", "e").unwrap(), None);
+    assert_eq!(s.version("v3").await.unwrap(), None);
+    assert_eq!(s.compiled("v3", "e").await.unwrap(), None);
     assert_eq!(
-        s.compiled("v1", "e").unwrap(),
+        s.compiled("v1", "e").await.unwrap(),
         Some(vec![1, 2, 3]),
         "run r holds v1"
     );
-    assert!(s.version("v2").unwrap().is_some(), "v2 is active");
+    assert!(s.version("v2").await.unwrap().is_some(), "v2 is active");
     let again = write(&s, WriteOp::GcVersions).await.unwrap();
     assert_eq!(again, WriteOutcome::Removed(Vec::new()));
 }

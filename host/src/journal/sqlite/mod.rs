@@ -4,9 +4,9 @@
 //! `writer.rs` is the thread that owns the write connection; `write.rs`
 //! applies each op (`versions.rs` those on versions, `human.rs` answers and
 //! signals, `retry.rs` the retry of a failed run); `read.rs` holds
-//! the queries; `schema.rs` the migrations and the check that a file is
-//! cairn's; `error.rs` turns SQLite's errors into
-//! [`DatabaseProblem`](crate::journal::DatabaseProblem)s;
+//! the queries and `readers.rs` the read connections they run on;
+//! `schema.rs` the migrations and the check that a file is cairn's;
+//! `error.rs` turns SQLite's errors into [`DatabaseProblem`](crate::journal::DatabaseProblem)s;
 //! `check.rs` is the bounded `quick_check` at open and `cairn doctor`'s
 //! examination.
 
@@ -14,6 +14,7 @@ pub mod check;
 mod error;
 mod human;
 mod read;
+mod readers;
 mod retry;
 pub mod schema;
 mod versions;
@@ -21,14 +22,15 @@ mod write;
 mod writer;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use rusqlite::{Connection, OpenFlags};
 
 use self::error::Place;
+use self::readers::Readers;
 use self::writer::Writer;
 use crate::journal::{
-    CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, RunEvent, RunFilter,
+    CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, Reads, RunEvent, RunFilter,
     RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs, VersionRecord, VersionSummary,
     WorkerRecord, WriteOp,
 };
@@ -37,10 +39,8 @@ pub use crate::journal::open::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
 
 /// A cairn journal in one SQLite file.
 pub struct SqliteStore {
-    place: Place,
-    durability: Durability,
     writer: Writer,
-    readers: Mutex<Vec<Connection>>,
+    readers: Arc<Readers>,
 }
 
 impl SqliteStore {
@@ -72,30 +72,23 @@ impl SqliteStore {
         schema::prepare(&mut conn, &place.display).map_err(|e| place.reclassify(e))?;
         let writer = Writer::start(conn, options.durability, place.clone());
         Ok(SqliteStore {
-            place,
-            durability: options.durability,
             writer,
-            readers: Mutex::new(Vec::new()),
+            readers: Readers::new(place, options.durability),
         })
     }
 
     /// The file this store writes.
     pub fn path(&self) -> &str {
-        &self.place.display
+        &self.readers.place().display
     }
 
-    fn read<T>(
+    /// Runs `f` on a pooled read connection, off the tokio workers (see
+    /// `readers.rs`).
+    fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let pooled = self.readers.lock().expect("reader pool").pop();
-        let conn = match pooled {
-            Some(c) => c,
-            None => open_conn(&self.place, self.durability)?,
-        };
-        let out = f(&conn).map_err(|e| self.place.reclassify(e));
-        self.readers.lock().expect("reader pool").push(conn);
-        out
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Reads<'static, T> {
+        self.readers.read(f)
     }
 }
 
@@ -145,82 +138,106 @@ impl Storage for SqliteStore {
     fn flush(&self) -> PendingWrite {
         self.writer.flush()
     }
-    fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.read(|c| read::read_run(c, id))
+    fn run<'a>(&'a self, id: &'a str) -> Reads<'a, Option<RunRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| read::read_run(c, &id))
     }
-    fn list_runs(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
-        self.read(|c| read::list_runs(c, filter))
+    fn list_runs<'a>(&'a self, filter: &'a RunFilter) -> Reads<'a, Vec<RunRecord>> {
+        let filter = filter.clone();
+        self.read(move |c| read::list_runs(c, &filter))
     }
-    fn journal(&self, run_id: &str) -> Result<Vec<JournalEntry>, StoreError> {
-        self.read(|c| read::journal(c, run_id))
+    fn journal<'a>(&'a self, run_id: &'a str) -> Reads<'a, Vec<JournalEntry>> {
+        let run_id = run_id.to_owned();
+        self.read(move |c| read::journal(c, &run_id))
     }
-    fn journal_page(
-        &self,
-        run_id: &str,
+    fn journal_page<'a>(
+        &'a self,
+        run_id: &'a str,
         after: Option<u32>,
         limit: u32,
-    ) -> Result<Vec<JournalEntry>, StoreError> {
-        self.read(|c| read::journal_page(c, run_id, after, limit))
+    ) -> Reads<'a, Vec<JournalEntry>> {
+        let run_id = run_id.to_owned();
+        self.read(move |c| read::journal_page(c, &run_id, after, limit))
     }
-    fn events(&self, run_id: &str, after_id: i64) -> Result<Vec<RunEvent>, StoreError> {
-        self.read(|c| read::events(c, run_id, after_id))
+    fn events<'a>(&'a self, run_id: &'a str, after_id: i64) -> Reads<'a, Vec<RunEvent>> {
+        let run_id = run_id.to_owned();
+        self.read(move |c| read::events(c, &run_id, after_id))
     }
-    fn run_state(&self, run_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        self.read(|c| read::run_state(c, run_id))
+    fn run_state<'a>(&'a self, run_id: &'a str) -> Reads<'a, Vec<(String, String)>> {
+        let run_id = run_id.to_owned();
+        self.read(move |c| read::run_state(c, &run_id))
     }
-    fn state_value(&self, key: &StateKey) -> Result<Option<String>, StoreError> {
-        self.read(|c| read::state_value(c, key))
+    fn state_value<'a>(&'a self, key: &'a StateKey) -> Reads<'a, Option<String>> {
+        let key = key.clone();
+        self.read(move |c| read::state_value(c, &key))
     }
-    fn session_state(&self, session_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        self.read(|c| read::session_state(c, session_id))
+    fn session_state<'a>(&'a self, session_id: &'a str) -> Reads<'a, Vec<(String, String)>> {
+        let session_id = session_id.to_owned();
+        self.read(move |c| read::session_state(c, &session_id))
     }
-    fn version(&self, sha: &str) -> Result<Option<VersionRecord>, StoreError> {
-        self.read(|c| read::version(c, sha))
+    fn version<'a>(&'a self, sha: &'a str) -> Reads<'a, Option<VersionRecord>> {
+        let sha = sha.to_owned();
+        self.read(move |c| read::version(c, &sha))
     }
-    fn versions(&self) -> Result<Vec<VersionSummary>, StoreError> {
+    fn versions(&self) -> Reads<'_, Vec<VersionSummary>> {
         self.read(read::versions)
     }
-    fn active_version(&self, workflow: &str) -> Result<Option<String>, StoreError> {
-        self.read(|c| read::active_version(c, workflow))
+    fn active_version<'a>(&'a self, workflow: &'a str) -> Reads<'a, Option<String>> {
+        let workflow = workflow.to_owned();
+        self.read(move |c| read::active_version(c, &workflow))
     }
-    fn active_manifests(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+    fn active_manifests(&self) -> Reads<'_, Vec<(String, String, String)>> {
         self.read(read::active_manifests)
     }
-    fn compiled(&self, sha: &str, engine_hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.read(|c| read::compiled(c, sha, engine_hash))
+    fn compiled<'a>(&'a self, sha: &'a str, engine_hash: &'a str) -> Reads<'a, Option<Vec<u8>>> {
+        let sha = sha.to_owned();
+        let engine_hash = engine_hash.to_owned();
+        self.read(move |c| read::compiled(c, &sha, &engine_hash))
     }
-    fn due_runs(&self, now: UnixMs, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
-        self.read(|c| read::due_runs(c, now, limit))
+    fn due_runs(&self, now: UnixMs, limit: u32) -> Reads<'_, Vec<RunRecord>> {
+        self.read(move |c| read::due_runs(c, now, limit))
     }
-    fn owned_runs(
-        &self,
-        except: &str,
-    ) -> Result<Vec<(RunRecord, Option<WorkerRecord>)>, StoreError> {
-        self.read(|c| read::owned_runs(c, except))
+    fn owned_runs<'a>(
+        &'a self,
+        except: &'a str,
+    ) -> Reads<'a, Vec<(RunRecord, Option<WorkerRecord>)>> {
+        let except = except.to_owned();
+        self.read(move |c| read::owned_runs(c, &except))
     }
-    fn worker(&self, id: &str) -> Result<Option<WorkerRecord>, StoreError> {
-        self.read(|c| read::worker(c, id))
+    fn worker<'a>(&'a self, id: &'a str) -> Reads<'a, Option<WorkerRecord>> {
+        let id = id.to_owned();
+        self.read(move |c| read::worker(c, &id))
     }
-    fn owned_by(&self, owner: &str) -> Result<Vec<String>, StoreError> {
-        self.read(|c| read::owned_by(c, owner))
+    fn owned_by<'a>(&'a self, owner: &'a str) -> Reads<'a, Vec<String>> {
+        let owner = owner.to_owned();
+        self.read(move |c| read::owned_by(c, &owner))
     }
-    fn cancelled_owned(&self, owner: &str) -> Result<Vec<String>, StoreError> {
-        self.read(|c| read::cancelled_owned(c, owner))
+    fn cancelled_owned<'a>(&'a self, owner: &'a str) -> Reads<'a, Vec<String>> {
+        let owner = owner.to_owned();
+        self.read(move |c| read::cancelled_owned(c, &owner))
     }
-    fn next_wake(&self) -> Result<Option<UnixMs>, StoreError> {
+    fn next_wake(&self) -> Reads<'_, Option<UnixMs>> {
         self.read(read::next_wake)
     }
     fn commit_stats(&self) -> CommitStats {
         self.writer.stats()
     }
-    fn pending_prompts(&self, run_id: Option<&str>) -> Result<Vec<PendingPrompt>, StoreError> {
-        self.read(|c| read::pending_prompts(c, run_id))
+    fn pending_prompts<'a>(&'a self, run_id: Option<&'a str>) -> Reads<'a, Vec<PendingPrompt>> {
+        let run_id = run_id.map(str::to_owned);
+        self.read(move |c| read::pending_prompts(c, run_id.as_deref()))
     }
-    fn next_signal(&self, run_id: &str, name: &str) -> Result<Option<SignalRecord>, StoreError> {
-        self.read(|c| read::next_signal(c, run_id, name))
+    fn next_signal<'a>(
+        &'a self,
+        run_id: &'a str,
+        name: &'a str,
+    ) -> Reads<'a, Option<SignalRecord>> {
+        let run_id = run_id.to_owned();
+        let name = name.to_owned();
+        self.read(move |c| read::next_signal(c, &run_id, &name))
     }
-    fn signals(&self, run_id: &str) -> Result<Vec<SignalRecord>, StoreError> {
-        self.read(|c| read::signals(c, run_id))
+    fn signals<'a>(&'a self, run_id: &'a str) -> Reads<'a, Vec<SignalRecord>> {
+        let run_id = run_id.to_owned();
+        self.read(move |c| read::signals(c, &run_id))
     }
 }
 

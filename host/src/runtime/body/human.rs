@@ -166,6 +166,7 @@ pub async fn wait_for_event(
         .rt
         .store
         .next_signal(&cx.run.id, &name)
+        .await
         .map_err(|e| Interrupt::from_store(e).trap())?;
     if let Some(signal) = next {
         cx.check_size(&format!("signal `{name}`"), &signal.payload)?;

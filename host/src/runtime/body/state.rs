@@ -33,6 +33,7 @@ pub async fn get(
         .rt
         .store
         .state_value(&skey)
+        .await
         .map_err(|e| Interrupt::from_store(e).trap())?;
     cx.record(&jkey, None, true, value.clone(), None, Vec::new());
     Ok(Ok(value))

@@ -63,11 +63,11 @@ pub async fn respond(
 ) -> Result<Answered, RespondError> {
     let refused = |m: String| RespondError::Refused(m);
     let not_waiting = |m: String| RespondError::NotWaiting(m);
-    let Some(run) = store.run(run_id)? else {
+    let Some(run) = store.run(run_id).await? else {
         return Err(RespondError::UnknownRun(run_id.to_string()));
     };
     let id = &run.id;
-    let p = waiting_prompt(store, &run)?;
+    let p = waiting_prompt(store, &run).await?;
     let value = match input {
         AnswerInput::Json(v) => v,
         AnswerInput::Text(text) => parse_plain(&p.prompt, &text)
@@ -124,7 +124,10 @@ pub async fn respond(
 
 /// The prompt `run` waits on now, if it waits on one that may still be
 /// answered.
-fn waiting_prompt(store: &dyn Storage, run: &RunRecord) -> Result<PendingPrompt, RespondError> {
+async fn waiting_prompt(
+    store: &dyn Storage,
+    run: &RunRecord,
+) -> Result<PendingPrompt, RespondError> {
     let not_waiting = |m: String| RespondError::NotWaiting(m);
     let id = &run.id;
     if run.status.is_terminal() {
@@ -133,9 +136,9 @@ fn waiting_prompt(store: &dyn Storage, run: &RunRecord) -> Result<PendingPrompt,
             run.status
         )));
     }
-    let mut pending = store.pending_prompts(Some(id))?;
+    let mut pending = store.pending_prompts(Some(id)).await?;
     let Some(p) = pending.pop() else {
-        if let Some(answer) = last_answer(&store.journal(id)?) {
+        if let Some(answer) = last_answer(&store.journal(id).await?) {
             return Err(RespondError::AlreadyAnswered(format!(
                 "run {id}'s prompt was already answered ({answer}); this answer was not recorded"
             )));
@@ -202,7 +205,7 @@ pub async fn signal(
     if name.trim().is_empty() {
         return Err(RespondError::Refused("the signal name is empty".into()));
     }
-    if store.run(run_id)?.is_none() {
+    if store.run(run_id).await?.is_none() {
         return Err(RespondError::UnknownRun(run_id.to_string()));
     }
     let outcome = store

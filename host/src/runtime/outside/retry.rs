@@ -78,7 +78,8 @@ impl Runtime {
     ) -> Result<RetryReport, RetryError> {
         let run = self
             .store
-            .run(run_id)?
+            .run(run_id)
+            .await?
             .ok_or_else(|| RetryError::UnknownRun(run_id.to_string()))?;
         match run.status {
             RunStatus::Completed => return Err(RetryError::Finished(run.id, "completed")),
@@ -95,7 +96,7 @@ impl Runtime {
             forced: false,
         };
         if let Some(to) = to {
-            let sha = self.find_version(to).map_err(RetryError::Version)?;
+            let sha = self.find_version(to).await.map_err(RetryError::Version)?;
             if sha != run.version {
                 let target = self
                     .versions

@@ -44,9 +44,9 @@ pub struct Delivery {
 
 impl Runtime {
     /// The workflows (by active version) subscribed to `fired`.
-    pub fn subscribers(&self, fired: &Fired<'_>) -> Result<Vec<String>, StoreError> {
+    pub async fn subscribers(&self, fired: &Fired<'_>) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
-        for (workflow, sha, manifest) in self.store.active_manifests()? {
+        for (workflow, sha, manifest) in self.store.active_manifests().await? {
             let manifest: Manifest = serde_json::from_str(&manifest)
                 .map_err(|e| StoreError::Corrupt(format!("manifest of {sha}: {e}")))?;
             let subscribed = manifest
@@ -75,12 +75,12 @@ impl Runtime {
         // Every subscriber's checks first: a payload one of them refuses
         // starts none, rather than some.
         let mut runs = Vec::new();
-        for workflow in self.subscribers(&Fired::Event(name))? {
+        for workflow in self.subscribers(&Fired::Event(name)).await? {
             let options = StartOptions {
                 owned,
                 ..StartOptions::default()
             };
-            runs.push(self.new_run(&workflow, &input, options)?);
+            runs.push(self.new_run(&workflow, &input, options).await?);
         }
         let mut ids = Vec::new();
         for run in runs {
@@ -101,8 +101,11 @@ impl Runtime {
     ) -> Result<Delivery, StartError> {
         let input = payload.to_string();
         let mut runs = Vec::new();
-        for workflow in self.subscribers(&Fired::Webhook { source, event })? {
-            runs.push(self.new_run(&workflow, &input, StartOptions::default())?);
+        for workflow in self.subscribers(&Fired::Webhook { source, event }).await? {
+            runs.push(
+                self.new_run(&workflow, &input, StartOptions::default())
+                    .await?,
+            );
         }
         let out = self
             .store

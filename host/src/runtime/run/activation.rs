@@ -131,7 +131,7 @@ impl Runtime {
                     .await);
             }
         };
-        let entries = match self.store.journal(&run.id) {
+        let entries = match self.store.journal(&run.id).await {
             Ok(e) => e,
             Err(e) => {
                 return Err(Outcome::Lost {
@@ -148,7 +148,7 @@ impl Runtime {
     /// `waiting` found it running and did not wake it: look again, now
     /// that the run is released, and make it due if one is there.
     async fn recheck_signal(&self, run_id: &str, name: &str) {
-        match self.store.next_signal(run_id, name) {
+        match self.store.next_signal(run_id, name).await {
             Ok(Some(_)) => {
                 let wake = WriteOp::Wake {
                     run_id: run_id.to_string(),

@@ -13,7 +13,7 @@ use crate::runtime::Runtime;
 /// journal could not be written): nobody else would take them while this
 /// worker lives. Returns the runs owned and idle now, for the next beat.
 async fn release_strays(rt: &Runtime, before: HashSet<String>) -> HashSet<String> {
-    let Ok(owned) = rt.store.owned_by(&rt.worker.id) else {
+    let Ok(owned) = rt.store.owned_by(&rt.worker.id).await else {
         return before;
     };
     let idle: HashSet<String> = {
@@ -69,7 +69,7 @@ pub(in crate::runtime) async fn heartbeat(rt: Weak<Runtime>) {
         if rt.active_count() == 0 {
             continue;
         }
-        match rt.store.cancelled_owned(&rt.worker.id) {
+        match rt.store.cancelled_owned(&rt.worker.id).await {
             Ok(ids) => {
                 let active = rt.active.lock().expect("active runs");
                 for id in ids {

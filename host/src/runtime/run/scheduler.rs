@@ -43,7 +43,7 @@ impl Runtime {
     async fn claim_timers(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
         let now = crate::clock::now_ms();
         let mut out = Vec::new();
-        for run in self.store.due_runs(now, limit as u32)? {
+        for run in self.store.due_runs(now, limit as u32).await? {
             if let Some(r) = self.claim(&run.id, None).await? {
                 out.push(r);
             }
@@ -55,7 +55,7 @@ impl Runtime {
     async fn claim_orphans(&self, limit: usize) -> Result<Vec<Claimed>, StoreError> {
         let now = crate::clock::now_ms();
         let mut out = Vec::new();
-        for (run, worker) in self.store.owned_runs(&self.worker.id)? {
+        for (run, worker) in self.store.owned_runs(&self.worker.id).await? {
             if out.len() >= limit {
                 break;
             }
@@ -77,13 +77,14 @@ impl Runtime {
     pub async fn claim_named(&self, id: &str) -> Result<Claimed, ClaimError> {
         let run = self
             .store
-            .run(id)?
+            .run(id)
+            .await?
             .ok_or_else(|| ClaimError::Unknown(id.to_string()))?;
         if run.status.is_terminal() {
             return Err(ClaimError::Ended(run.id, run.status));
         }
         if let Some(owner) = &run.owner {
-            let worker = self.store.worker(owner)?;
+            let worker = self.store.worker(owner).await?;
             let now = crate::clock::now_ms();
             if !self
                 .worker
@@ -138,7 +139,7 @@ impl Runtime {
         loop {
             if let Some(id) = until
                 && !running.contains(id)
-                && let Ok(Some(run)) = self.store.run(id)
+                && let Ok(Some(run)) = self.store.run(id).await
                 && run.status.is_terminal()
             {
                 break;
@@ -167,7 +168,7 @@ impl Runtime {
                     Err(e) => tracing::warn!(error = %e, "looking for due runs failed"),
                 }
             }
-            let sleep_for = self.next_poll(poll);
+            let sleep_for = self.next_poll(poll).await;
             tokio::select! {
                 _ = &mut stop => break,
                 Some(done) = set.join_next(), if !set.is_empty() => {
@@ -184,11 +185,14 @@ impl Runtime {
             }
         }
         while set.join_next().await.is_some() {}
-        until.and_then(|id| self.store.run(id).ok().flatten())
+        match until {
+            Some(id) => self.store.run(id).await.ok().flatten(),
+            None => None,
+        }
     }
 
-    fn next_poll(&self, poll: Duration) -> Duration {
-        match self.store.next_wake() {
+    async fn next_poll(&self, poll: Duration) -> Duration {
+        match self.store.next_wake().await {
             Ok(Some(at)) => {
                 let ms = (at - crate::clock::now_ms()).clamp(0, poll.as_millis() as i64);
                 Duration::from_millis(ms as u64)

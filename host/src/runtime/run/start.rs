@@ -64,7 +64,7 @@ pub fn compile_schema(schema: &Value) -> Result<jsonschema::Validator, String> {
 impl StartChecks {
     /// Checks a start of `workflow` on version `sha` with `input` (not yet
     /// parsed) and `session`.
-    pub fn check(
+    pub async fn check(
         &self,
         store: &dyn Storage,
         sha: &str,
@@ -72,7 +72,7 @@ impl StartChecks {
         input: &Value,
         session: Option<&str>,
     ) -> Result<(), CheckError> {
-        let checks = self.of_version(store, sha)?;
+        let checks = self.of_version(store, sha).await?;
         let Some(c) = checks.get(workflow) else {
             return Ok(());
         };
@@ -92,7 +92,7 @@ impl StartChecks {
         Ok(())
     }
 
-    fn of_version(
+    async fn of_version(
         &self,
         store: &dyn Storage,
         sha: &str,
@@ -101,7 +101,8 @@ impl StartChecks {
             return Ok(c.clone());
         }
         let record = store
-            .version(sha)?
+            .version(sha)
+            .await?
             .ok_or_else(|| StoreError::NotFound(format!("version {sha}")))?;
         let manifest: Manifest = serde_json::from_str(&record.manifest)
             .map_err(|e| StoreError::Corrupt(format!("manifest of {sha}: {e}")))?;

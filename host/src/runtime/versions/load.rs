@@ -96,9 +96,10 @@ impl Versions {
             return Ok(v.clone());
         }
         let record = store
-            .version(sha)?
+            .version(sha)
+            .await?
             .ok_or_else(|| VersionError::Unknown(sha.to_string()))?;
-        let component = match self.cached(store, sha)? {
+        let component = match self.cached(store, sha).await? {
             Some(c) => c,
             None => {
                 let c = self.engine.compile(&record.bytes)?;
@@ -118,12 +119,12 @@ impl Versions {
 
     /// The compiled artefact of `sha` this engine cached earlier, if any
     /// (at a deploy, a load, or a `cairn replay --with` of the same bytes).
-    fn cached(
+    async fn cached(
         &self,
         store: &dyn Storage,
         sha: &str,
     ) -> Result<Option<wasmtime::component::Component>, VersionError> {
-        let Some(cwasm) = store.compiled(sha, self.engine.compat_hash())? else {
+        let Some(cwasm) = store.compiled(sha, self.engine.compat_hash()).await? else {
             return Ok(None);
         };
         match self.engine.deserialize(&cwasm) {
@@ -206,7 +207,7 @@ impl Versions {
         opts: &DeployOptions,
     ) -> Result<LoadedVersion, VersionError> {
         let sha = hex::encode(Sha256::digest(bytes));
-        let cached = self.cached(store, &sha)?;
+        let cached = self.cached(store, &sha).await?;
         let fresh = cached.is_none();
         let component = match cached {
             Some(c) => c,
@@ -275,7 +276,8 @@ impl Versions {
             })
             .await?;
         let stored = store
-            .version(&sha)?
+            .version(&sha)
+            .await?
             .ok_or_else(|| VersionError::Unknown(sha.clone()))?;
         Ok(DeployReport {
             version: sha,

@@ -160,7 +160,7 @@ impl Runtime {
         version: &Arc<LoadedVersion>,
         spawns: DrySpawns,
     ) -> (Check, DrySpawns) {
-        let entries = match self.store.journal(&run.id) {
+        let entries = match self.store.journal(&run.id).await {
             Ok(e) => e,
             Err(e) => {
                 let message = e.to_string();
@@ -188,7 +188,7 @@ impl Runtime {
     /// was not deployed with `--pin`, check the run against it and move it
     /// when clean. Returns the run as it now stands.
     pub async fn maybe_move(self: &Arc<Self>, run: RunRecord) -> RunRecord {
-        let Ok(Some(active)) = self.store.active_version(&run.workflow) else {
+        let Ok(Some(active)) = self.store.active_version(&run.workflow).await else {
             return run;
         };
         if active == run.version || run.checked_version.as_deref() == Some(active.as_str()) {
@@ -208,7 +208,7 @@ impl Runtime {
         tracing::info!(run = %run.id, to = %short(&active), check = %check.describe(), "move check");
         if check.is_clean() {
             match self.move_run(&run, &active, false).await {
-                Ok(true) => return self.store.run(&run.id).ok().flatten().unwrap_or(run),
+                Ok(true) => return self.store.run(&run.id).await.ok().flatten().unwrap_or(run),
                 Ok(false) => return run,
                 Err(e) => {
                     tracing::warn!(error = %e, "moving the run failed");
@@ -254,10 +254,11 @@ impl Runtime {
     }
 
     /// Finds a deployed version by sha or unique prefix.
-    pub fn find_version(&self, prefix: &str) -> Result<String, UpgradeError> {
+    pub async fn find_version(&self, prefix: &str) -> Result<String, UpgradeError> {
         let matches: Vec<String> = self
             .store
-            .versions()?
+            .versions()
+            .await?
             .into_iter()
             .map(|v| v.sha)
             .filter(|s| s.starts_with(prefix))
@@ -279,12 +280,13 @@ impl Runtime {
     ) -> Result<UpgradeReport, UpgradeError> {
         let run = self
             .store
-            .run(run_id)?
+            .run(run_id)
+            .await?
             .ok_or_else(|| UpgradeError::UnknownRun(run_id.to_string()))?;
         if run.status.is_terminal() {
             return Err(UpgradeError::Ended(run.id, run.status.to_string()));
         }
-        let sha = self.find_version(to)?;
+        let sha = self.find_version(to).await?;
         let target = self.versions.get(&*self.store, &sha).await?;
         if !target
             .manifest
@@ -326,7 +328,8 @@ impl Runtime {
     ) -> Result<Check, UpgradeError> {
         let run = self
             .store
-            .run(run_id)?
+            .run(run_id)
+            .await?
             .ok_or_else(|| UpgradeError::UnknownRun(run_id.to_string()))?;
         let version = match with {
             None => self.versions.get(&*self.store, &run.version).await?,
