@@ -4,7 +4,8 @@
 //
 // Usage: node page.mjs BASE_URL RUNS_JSON OUT_DIR
 //   RUNS_JSON = {"approval": RUN_ID, "number": RUN_ID, "json": RUN_ID,
-//                "effects_url": URL}  (the test's side-effect server: effect 3 fails twice)
+//                "agent": RUN_ID, "effects_url": URL}  (the test's side-effect server:
+//                effect 3 fails twice; the agent run called `fetch` once, then answered)
 // Screenshots go to OUT_DIR. Exits non-zero on the first failed check.
 import { chromium } from "playwright-core";
 
@@ -72,10 +73,30 @@ try {
   await json.locator("button").last().click();
   await json.locator(".message.ok").waitFor();
   await shot(page, "7-json-accepted");
+  await agentConversation(page);
   await manySteps(page);
   console.log("ok");
 } finally {
   await browser.close();
+}
+
+// An agent's run reads as a conversation: its turns (who, tokens, what it
+// said, the tools it called with their arguments) and the tool results.
+async function agentConversation(page) {
+  await page.goto(`${base}/#/runs/${runs.agent}`);
+  const turns = page.locator("#conversation li.turn");
+  await turns.nth(1).waitFor();
+  const first = await turns.first().textContent();
+  if (!/tester · turn 1/.test(first) || !/21 in, 7 out/.test(first) || !/fetch/.test(first) || !/agent-page/.test(first)) {
+    throw new Error(`the first turn should name the agent, its tokens and the call: ${first}`);
+  }
+  const result = page.locator('#conversation li.result[data-status="done"]');
+  const told = await result.textContent();
+  if (!/fetch → done/.test(told) || !/ok \/agent-page/.test(told)) throw new Error(`the tool result: ${told}`);
+  const last = await turns.nth(1).textContent();
+  if (!/The page says ok\./.test(last)) throw new Error(`the final answer: ${last}`);
+  if ((await page.locator("#conversation > li").count()) !== 3) throw new Error("two turns and one result");
+  await page.locator("#conversation").screenshot({ path: `${outDir}/8-agent-conversation.png` });
 }
 
 // A run of 300 steps, watched from its start: the page follows its events

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 
+use crate::fake_llm::{FakeLlm, provider_config, write_config};
 use crate::support::{Cairn, SideEffects, repo};
 
 fn chromium() -> Option<PathBuf> {
@@ -42,6 +43,23 @@ fn driver() -> PathBuf {
     .clone()
 }
 
+/// A completed run of the `agent` guest: one `fetch`, then the answer.
+fn agent_run(c: &Cairn, fx: &SideEffects) -> String {
+    let fake = FakeLlm::openai();
+    let url = format!("{}/agent-page", fx.url());
+    fake.then_call(&[("c1", "fetch", json!({"url": url}))]);
+    fake.then_say("The page says ok.");
+    write_config(
+        c,
+        &provider_config("fake", &fake, "CAIRN_TEST_FAKE_LLM_KEY"),
+    );
+    c.deploy("agent", &["--allow-http", &fx.host()]);
+    let input = json!({"model": "fake/m", "input": "What does the page say?"});
+    let out = c.json(&["run", "agent", "--input", &input.to_string()]);
+    assert_eq!(out["status"], "completed", "{out:#}");
+    out["run_id"].as_str().unwrap().to_string()
+}
+
 fn waiting_run(c: &Cairn, workflow: &str, input: serde_json::Value) -> String {
     let out = c.json(&["run", workflow, "--input", &input.to_string()]);
     assert_eq!(out["status"], "waiting", "{out:#}");
@@ -61,7 +79,7 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
         );
     };
     let driver = driver();
-    let c = Cairn::new();
+    let c = Cairn::new().env("CAIRN_TEST_FAKE_LLM_KEY", "k");
     c.deploy("approval", &[]);
     c.deploy("human", &[]);
     // The many-step run: effect 3 fails twice, then succeeds.
@@ -76,6 +94,7 @@ fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
             "question": "The shipment, as JSON",
             "schema": {"type": "object", "required": ["qty"], "properties": {"qty": {"type": "integer"}}}
         })),
+        "agent": agent_run(&c, &fx),
         "effects_url": fx.url(),
     });
 

@@ -59,6 +59,10 @@ function shortJson(v, max = 160) {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+function parseJson(text) {
+  try { return JSON.parse(text); } catch { return text; }
+}
+
 function errorText(err) {
   if (!err) return "";
   return err.message ? `[${err.code}] ${err.message}` : shortJson(err);
@@ -93,6 +97,11 @@ function runPage(id) {
   const journal = el("ol", { class: "timeline", id: "journal" },
     el("li", { class: "muted empty" }, "Nothing journaled yet."));
   const events = el("ol", { class: "timeline", id: "events" });
+  // An SDK agent's turns and tool results (its `agent.turn` and
+  // `agent.tool` events), shown as a conversation once the first arrives.
+  const conversation = el("ol", { class: "conversation", id: "conversation" });
+  const conversationHead = el("h2", { hidden: true }, "Conversation");
+  conversation.hidden = true;
   const cancel = el("button", { class: "danger", hidden: true, onclick: async () => {
     if (!confirm("Cancel this run?")) return;
     try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); }
@@ -108,6 +117,7 @@ function runPage(id) {
   app.replaceChildren(
     el("h1", {}, "Run ", el("code", {}, id)),
     summary, el("p", {}, cancel, retry), prompt, io,
+    conversationHead, conversation,
     el("h2", {}, "Journal"), journal,
     el("h2", {}, "Events"), events);
 
@@ -273,6 +283,32 @@ function runPage(id) {
     }
   }
 
+  // One model turn: who, which turn, its tokens, what it said, the tools
+  // it called with their arguments.
+  function onAgentTurn(d) {
+    const calls = (d.tool_calls || []).map((c) =>
+      el("li", { class: "call" }, el("code", {}, c.name), " ", el("code", { class: "muted" }, shortJson(parseJson(c.arguments), 300))));
+    return el("li", { class: "turn", "data-turn": d.turn },
+      el("div", { class: "who" }, `${d.agent} · turn ${d.turn}`,
+        el("span", { class: "muted tokens" }, `${d.input_tokens} in, ${d.output_tokens} out`)),
+      d.content ? el("div", { class: "said" }, d.content) : null,
+      calls.length ? el("ul", { class: "calls" }, calls) : null);
+  }
+
+  // One tool result, as the model was told it.
+  function onAgentTool(d) {
+    return el("li", { class: `result ${d.status}`, "data-status": d.status },
+      el("div", { class: "who" }, `${d.tool} → ${d.status}`),
+      el("pre", {}, d.result));
+  }
+
+  function onAgentEvent(kind, d) {
+    const item = kind === "agent.turn" ? onAgentTurn(d) : onAgentTool(d);
+    conversationHead.hidden = false;
+    conversation.hidden = false;
+    conversation.append(item);
+  }
+
   function onEvent(m) {
     const e = JSON.parse(m.data);
     const d = e.data || {};
@@ -280,6 +316,7 @@ function runPage(id) {
       el("span", { class: "muted" }, e.kind),
       el("span", { class: "muted", title: time(e.at) }, clock(e.at)),
       el("span", {}, describeEvent(e))));
+    if (e.kind === "emit" && (d.kind === "agent.turn" || d.kind === "agent.tool")) onAgentEvent(d.kind, d.data || {});
     if (e.kind === "status") onStatus(d);
     else if (e.kind === "step") onStep(d);
     else if (["prompt", "answer", "signal", "llm", "version"].includes(e.kind)) {
