@@ -22,15 +22,20 @@ pub struct ErrorBody {
 /// What went wrong.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    pub code: ErrorCode,
+    pub code: ApiCode,
     /// For people; names the setting involved, where one is.
     pub message: String,
 }
 
 /// The machine-readable kind of an error; each has one HTTP status.
+///
+/// `ApiCode`, not `ErrorCode`: that name is the host's own vocabulary
+/// (`crate::error_code::ErrorCode`, the codes a run's error carries). The
+/// OpenAPI document keeps calling this one `ErrorCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum ErrorCode {
+#[schema(as = ErrorCode)]
+pub enum ApiCode {
     /// 400: the request is malformed or its input does not fit.
     BadRequest,
     /// 401: a token or a webhook signature is missing or wrong.
@@ -51,18 +56,18 @@ pub enum ErrorCode {
     Internal,
 }
 
-impl ErrorCode {
+impl ApiCode {
     /// The HTTP status sent with the code.
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiCode::BadRequest => StatusCode::BAD_REQUEST,
+            ApiCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiCode::NotFound => StatusCode::NOT_FOUND,
+            ApiCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiCode::Conflict => StatusCode::CONFLICT,
+            ApiCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -70,31 +75,31 @@ impl ErrorCode {
 /// An error a handler returns.
 #[derive(Debug)]
 pub struct ApiError {
-    pub code: ErrorCode,
+    pub code: ApiCode,
     pub message: String,
 }
 
 impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+    pub fn new(code: ApiCode, message: impl Into<String>) -> ApiError {
         ApiError {
             code,
             message: message.into(),
         }
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::BadRequest, message)
+        ApiError::new(ApiCode::BadRequest, message)
     }
     pub fn not_found(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::NotFound, message)
+        ApiError::new(ApiCode::NotFound, message)
     }
     pub fn conflict(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::Conflict, message)
+        ApiError::new(ApiCode::Conflict, message)
     }
     pub fn unauthorized(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::Unauthorized, message)
+        ApiError::new(ApiCode::Unauthorized, message)
     }
     pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError::new(ErrorCode::Internal, message)
+        ApiError::new(ApiCode::Internal, message)
     }
     pub fn unknown_run(id: &str) -> ApiError {
         ApiError::not_found(format!("no run with id `{id}`"))

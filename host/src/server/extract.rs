@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ApiCode};
 
 /// A JSON body, required, within `server.max_body_bytes`.
 pub struct JsonBody<T>(pub T);
@@ -58,7 +58,7 @@ impl Limit {
             None => format!("more than {max} bytes"),
         };
         ApiError::new(
-            ErrorCode::TooLarge,
+            ApiCode::TooLarge,
             format!(
                 "the body is {size}; {} is {max} (raise it in cairn.toml or with {})",
                 self.setting, self.env
@@ -134,7 +134,7 @@ fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
             Ok(())
         }
         Some(t) => Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
+            ApiCode::UnsupportedMediaType,
             format!("the body must be JSON: send Content-Type: application/json (got `{t}`)"),
         )),
     }
@@ -192,7 +192,7 @@ impl FromRequest<AppState> for ComponentBody {
             && !COMPONENT_TYPES.contains(&t.as_str())
         {
             return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
+                ApiCode::UnsupportedMediaType,
                 format!(
                     "the body must be the component's bytes: send Content-Type: \
                      application/wasm (got `{t}`)"

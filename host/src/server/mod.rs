@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use crate::config::ServerSettings;
 use crate::runtime::Runtime;
 
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub use error::{ApiError, ApiResult, ApiCode};
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -154,7 +154,7 @@ async fn unknown_route(method: Method, uri: Uri) -> ApiError {
 /// lists those it takes).
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
-        ErrorCode::MethodNotAllowed,
+        ApiCode::MethodNotAllowed,
         format!(
             "{} does not take {method}; the Allow header lists the methods it takes",
             uri.path()
