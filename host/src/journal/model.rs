@@ -392,6 +392,44 @@ pub struct StepFailureRecord {
     pub attempts: u32,
 }
 
+/// The value of a succeeded `llm` entry: the model's reply, as the body
+/// receives it on every replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmReplyRecord {
+    pub content: String,
+    pub tool_calls: Vec<LlmToolCallRecord>,
+    pub finish_reason: String,
+    pub usage: LlmUsageRecord,
+    pub model: String,
+}
+
+/// One tool call of an [`LlmReplyRecord`]; `arguments` is the model's JSON
+/// text, kept as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmToolCallRecord {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// The tokens of one reply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LlmUsageRecord {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+/// The value of a `moved` entry: a run moved to another version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovedRecord {
+    /// The version the run was on (sha256).
+    pub from: String,
+    /// The version it is on now.
+    pub to: String,
+    /// Moved with `--force`, without a clean replay check.
+    pub forced: bool,
+}
+
 /// The JSON text of a record, as journal values are written: through a
 /// `serde_json::Value`, so the keys are in the same order as the values
 /// written before these types existed.
@@ -460,6 +498,24 @@ mod record_tests {
         let failed: StepFailureRecord = entry(old.clone()).decode("r").unwrap();
         assert_eq!(failed.attempts, 3);
         assert_eq!(record_json(&failed), old);
+
+        let old = json!({
+            "content": "",
+            "tool_calls": [{"id": "c1", "name": "lookup", "arguments": "{\"id\":1}"}],
+            "finish_reason": "tool_calls",
+            "usage": {"input_tokens": 21, "output_tokens": 7},
+            "model": "fake-0001",
+        })
+        .to_string();
+        let reply: LlmReplyRecord = entry(old.clone()).decode("r").unwrap();
+        assert_eq!(reply.tool_calls[0].arguments, "{\"id\":1}");
+        assert_eq!(reply.usage.output_tokens, 7);
+        assert_eq!(record_json(&reply), old);
+
+        let old = json!({"from": "aa", "to": "bb", "forced": false}).to_string();
+        let moved: MovedRecord = entry(old.clone()).decode("r").unwrap();
+        assert_eq!((moved.from.as_str(), moved.forced), ("aa", false));
+        assert_eq!(record_json(&moved), old);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::AppState;
-use super::error::{ApiError, ApiCode};
+use super::error::{ApiCode, ApiError};
 
 /// A JSON body, required, within `server.max_body_bytes`.
 pub struct JsonBody<T>(pub T);

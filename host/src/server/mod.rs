@@ -33,7 +33,7 @@ use utoipa_axum::routes;
 use crate::config::ServerSettings;
 use crate::runtime::Runtime;
 
-pub use error::{ApiError, ApiResult, ApiCode};
+pub use error::{ApiCode, ApiError, ApiResult};
 
 /// What every handler gets.
 #[derive(Clone)]

@@ -6,8 +6,8 @@ use rusqlite::{Connection, params};
 
 use super::write::{insert_entry, insert_events};
 use crate::journal::{
-    EntryKind, EventKind, JournalEntry, NewEntry, NewEvent, StoreError, UnixMs, VersionRecord,
-    WriteOutcome,
+    EntryKind, EventKind, JournalEntry, MovedRecord, NewEntry, NewEvent, StoreError, UnixMs,
+    VersionRecord, WriteOutcome, record_json,
 };
 
 /// Stores a version (once per sha) and, with `activate`, makes it the
@@ -132,7 +132,11 @@ pub(super) fn record_move(
         [run_id],
         |r| r.get(0),
     )?;
-    let value = serde_json::json!({"from": from, "to": to, "forced": forced});
+    let value = record_json(&MovedRecord {
+        from: from.to_string(),
+        to: to.to_string(),
+        forced,
+    });
     let entry = JournalEntry {
         seq: seq as u32,
         kind: EntryKind::Moved,
@@ -140,7 +144,7 @@ pub(super) fn record_move(
         occurrence: 0,
         input_hash: None,
         ok: true,
-        value: Some(value.to_string()),
+        value: Some(value),
         created_at: at,
     };
     insert_entry(

@@ -14,7 +14,8 @@ use crate::engine::bindings::types::{
     ErrorInfo, Message, ResponseFormat, Role, TokenUsage, ToolCall,
 };
 use crate::journal::{
-    EntryKind, ErrorRecord, EventKind, JournalEntry, LlmUsage, NewEvent, StateEffect,
+    EntryKind, ErrorRecord, EventKind, JournalEntry, LlmReplyRecord, LlmToolCallRecord, LlmUsage,
+    LlmUsageRecord, NewEvent, StateEffect, record_json,
 };
 use crate::llm;
 
@@ -30,7 +31,7 @@ pub async fn llm(
     let key = cx.log.next_key(EntryKind::Llm, &request.model);
     let hash = input_hash(&[request_json(&request).to_string().as_bytes()]);
     if let Some(e) = cx.replayed(&key, Some(&hash))? {
-        return Ok(decode(&e));
+        return decode(&cx.run.id, &e);
     }
     // A malformed request fails the same way on every replay: not journaled.
     let chat = match to_chat_request(&request) {
@@ -51,7 +52,7 @@ pub async fn llm(
     let ms = started.elapsed().as_millis() as u64;
     let entry = match result {
         Ok(reply) => {
-            let value = response_json(&reply).to_string();
+            let value = record_json(&reply_record(&reply));
             cx.check_size(&format!("the reply of {}", request.model), &value)?;
             let usage = LlmUsage {
                 calls: 1,
@@ -75,7 +76,7 @@ pub async fn llm(
     };
     // Like a step's result, the reply is durable before the body sees it.
     cx.barrier().await?;
-    Ok(decode(&entry))
+    decode(&cx.run.id, &entry)
 }
 
 /// The `llm` event of one call, for `runs watch` and `runs show`.
@@ -204,16 +205,25 @@ fn to_message(m: &Message) -> llm::Message {
 }
 
 /// A reply as journaled.
-fn response_json(r: &llm::ChatResponse) -> Value {
-    json!({
-        "content": r.content,
-        "tool_calls": r.tool_calls.iter()
-            .map(|c| json!({"id": c.id, "name": c.name, "arguments": c.arguments}))
-            .collect::<Vec<_>>(),
-        "finish_reason": r.finish_reason,
-        "usage": {"input_tokens": r.usage.input_tokens, "output_tokens": r.usage.output_tokens},
-        "model": r.model,
-    })
+fn reply_record(r: &llm::ChatResponse) -> LlmReplyRecord {
+    LlmReplyRecord {
+        content: r.content.clone(),
+        tool_calls: r
+            .tool_calls
+            .iter()
+            .map(|c| LlmToolCallRecord {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                arguments: c.arguments.clone(),
+            })
+            .collect(),
+        finish_reason: r.finish_reason.clone(),
+        usage: LlmUsageRecord {
+            input_tokens: r.usage.input_tokens,
+            output_tokens: r.usage.output_tokens,
+        },
+        model: r.model.clone(),
+    }
 }
 
 /// A reply as the guest receives it.
@@ -275,43 +285,30 @@ fn from_record(error: ErrorRecord) -> LlmError {
     }
 }
 
-/// A journaled call as the body receives it.
-fn decode(e: &JournalEntry) -> Result<LlmResponse, LlmError> {
-    let v: Value = e
-        .value
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_default();
+/// A journaled call as the body receives it; an entry that does not
+/// decode is the journal's corruption, naming the run and seq.
+fn decode(run_id: &str, e: &JournalEntry) -> wasmtime::Result<Result<LlmResponse, LlmError>> {
     if !e.ok {
-        let error = serde_json::from_value(v).unwrap_or_else(|_| {
-            ErrorRecord::new(
-                ErrorCode::BadReply,
-                format!("journal entry {} is malformed", e.seq),
-            )
-        });
-        return Err(from_record(error));
+        let error: ErrorRecord = e.decode(run_id).map_err(wasmtime::Error::new)?;
+        return Ok(Err(from_record(error)));
     }
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    Ok(LlmResponse {
-        content: text(&v["content"]),
-        tool_calls: v["tool_calls"]
-            .as_array()
-            .map(|calls| {
-                calls
-                    .iter()
-                    .map(|c| ToolCall {
-                        id: text(&c["id"]),
-                        name: text(&c["name"]),
-                        arguments: text(&c["arguments"]),
-                    })
-                    .collect()
+    let r: LlmReplyRecord = e.decode(run_id).map_err(wasmtime::Error::new)?;
+    Ok(Ok(LlmResponse {
+        content: r.content,
+        tool_calls: r
+            .tool_calls
+            .into_iter()
+            .map(|c| ToolCall {
+                id: c.id,
+                name: c.name,
+                arguments: c.arguments,
             })
-            .unwrap_or_default(),
-        finish_reason: text(&v["finish_reason"]),
+            .collect(),
+        finish_reason: r.finish_reason,
         usage: TokenUsage {
-            input_tokens: v["usage"]["input_tokens"].as_u64().unwrap_or(0) as u32,
-            output_tokens: v["usage"]["output_tokens"].as_u64().unwrap_or(0) as u32,
+            input_tokens: r.usage.input_tokens,
+            output_tokens: r.usage.output_tokens,
         },
-        model: text(&v["model"]),
-    })
+        model: r.model,
+    }))
 }
