@@ -94,3 +94,39 @@ fn gone() -> StoreError {
         source: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::journal::sqlite::SqliteStore;
+    use crate::journal::{Durability, Storage};
+
+    /// Many reads at once all answer, on a current-thread runtime too, and
+    /// the pool keeps no more connections than reads may run at once.
+    #[test]
+    fn concurrent_reads_share_a_bounded_pool() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("r.db"), Durability::Relaxed).expect("open"),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let ids: Vec<String> = (0..64).map(|i| format!("run-{i}")).collect();
+        let answers = rt.block_on(futures_util::future::join_all(
+            ids.iter().map(|id| store.run(id)),
+        ));
+        assert_eq!(answers.len(), 64);
+        for a in answers {
+            assert!(a.expect("the read answers").is_none(), "no run was written");
+        }
+        let kept = store.readers.idle.lock().expect("reader pool").len();
+        assert!(
+            (1..=super::Readers::size()).contains(&kept),
+            "{kept} connections kept, at most {} may run at once",
+            super::Readers::size()
+        );
+    }
+}
