@@ -193,11 +193,20 @@ fn a_full_disk_exits_2_and_loses_nothing() {
     };
     let db = dir.join("cairn.db");
     deploy_and_run(&c, &db);
-    // Fill what is left.
+    // The WAL keeps its size after a checkpoint, so a small transaction
+    // could be written into space the file already has: truncate it, so
+    // the next write must allocate.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    // Fill what is left, to the last byte.
     let fill = dir.join("fill");
     let mut f = std::fs::File::create(&fill).unwrap();
-    let block = vec![0u8; 64 << 10];
-    while std::io::Write::write_all(&mut f, &block).is_ok() {}
+    for size in [64 << 10, 4 << 10, 512, 1] {
+        let block = vec![0u8; size];
+        while std::io::Write::write_all(&mut f, &block).is_ok() {}
+    }
     drop(f);
     let needles = ["no space left", "free some space"];
     refused(
