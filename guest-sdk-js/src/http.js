@@ -18,6 +18,7 @@ import host from "cairn:workflow/context@0.1.2";
 
 import { StepError } from "./errors.js";
 import { stepContext } from "./step_context.js";
+import { payload } from "./wire.js";
 import { utf8Decode, utf8Encode } from "./utf8.js";
 
 /** A whole response: `status`, `headers` (`[name, value]` pairs), `body` bytes. */
@@ -71,7 +72,7 @@ function headerList(headers, body) {
 }
 
 function httpError(e) {
-  const p = e && typeof e === "object" && "payload" in e ? e.payload : null;
+  const p = payload(e);
   if (!p || typeof p.tag !== "string") return e;
   if (p.tag === "denied") return StepError.fatal(p.val, { code: "http-denied" });
   if (p.tag === "bad-request") return StepError.fatal(p.val, { code: "bad-request" });

@@ -282,11 +282,11 @@ class Agent:
             if spec.agent is not None:
                 results[i] = self._run_agent(ctx, spec, args)
             elif self.parallel_tools:
-                spawned.append((i, ctx.spawn(spec.step, *args)))
+                spawned.append((i, spec, ctx.spawn(spec.step, *args)))
             else:
                 results[i] = self._step(lambda: ctx.step(spec.step, *args), spec)
-        for i, handle in spawned:
-            results[i] = self._step(handle.join, _spec_of(self.tools, calls[i].name))
+        for i, spec, handle in spawned:
+            results[i] = self._step(handle.join, spec)
         return [
             ToolCallRecord(turn, c.id, c.name, c.arguments, status, text)
             for c, (status, text) in zip(calls, results)

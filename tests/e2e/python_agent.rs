@@ -3,46 +3,10 @@
 //! to the model, a lookup, a refund a person approves while the run is
 //! unloaded, and the typed resolution; no turn is asked twice.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::fake_llm::{FakeLlm, provider_config, write_config};
 use crate::support::{Cairn, entries, events, python, step_names};
-
-/// An OpenAI chat-completions reply: `content`, or these tool calls.
-fn reply(content: &str, calls: &[(&str, &str, Value)]) -> String {
-    let mut message = json!({"role": "assistant", "content": content});
-    if !calls.is_empty() {
-        let calls: Vec<Value> = calls
-            .iter()
-            .map(|(id, name, args)| {
-                json!({"id": id, "type": "function",
-                       "function": {"name": name, "arguments": args.to_string()}})
-            })
-            .collect();
-        message["tool_calls"] = json!(calls);
-    }
-    json!({
-        "id": "chatcmpl-fake", "object": "chat.completion", "model": "fake-0001",
-        "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
-        "usage": {"prompt_tokens": 21, "completion_tokens": 7, "total_tokens": 28},
-    })
-    .to_string()
-}
-
-/// The tool results (`tool_call_id`, content) request `n` carried.
-fn tool_results(fake: &FakeLlm, n: usize) -> Vec<(String, String)> {
-    let body = &fake.hits()[n].body;
-    body["messages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["role"] == "tool")
-        .map(|m| {
-            let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
-            (s(&m["tool_call_id"]), s(&m["content"]))
-        })
-        .collect()
-}
 
 #[test]
 fn python_support_agent_looks_up_and_refunds_once_approved() {
@@ -50,31 +14,17 @@ fn python_support_agent_looks_up_and_refunds_once_approved() {
         return;
     }
     let fake = FakeLlm::openai();
-    let json_type = [("Content-Type", "application/json")];
-    for body in [
-        reply("", &[("c1", "lookup_order", json!({"order_id": "A-9"}))]),
-        reply(
-            "",
-            &[
-                ("c2", "lookup_order", json!({"order_id": "A-1003"})),
-                ("c3", "cancel_everything", json!({})),
-            ],
-        ),
-        reply(
-            "",
-            &[(
-                "c4",
-                "refund",
-                json!({"order_id": "A-1003", "reason": "arrived damaged"}),
-            )],
-        ),
-        reply(
-            "```json\n{\"reply\": \"Your mug is refunded.\", \"refunded\": true}\n```",
-            &[],
-        ),
-    ] {
-        fake.then(200, &json_type, &body);
-    }
+    fake.then_call(&[("c1", "lookup_order", json!({"order_id": "A-9"}))]);
+    fake.then_call(&[
+        ("c2", "lookup_order", json!({"order_id": "A-1003"})),
+        ("c3", "cancel_everything", json!({})),
+    ]);
+    fake.then_call(&[(
+        "c4",
+        "refund",
+        json!({"order_id": "A-1003", "reason": "arrived damaged"}),
+    )]);
+    fake.then_say("```json\n{\"reply\": \"Your mug is refunded.\", \"refunded\": true}\n```");
     let c = Cairn::new()
         .env("CAIRN_TEST_FAKE_LLM_KEY", "k")
         .env("CAIRN_RUNTIME_SUSPEND_THRESHOLD_MS", "100");
@@ -88,10 +38,10 @@ fn python_support_agent_looks_up_and_refunds_once_approved() {
     assert_eq!(out["status"], "waiting", "{out:#}");
     let run = out["run_id"].as_str().unwrap();
     assert_eq!(
-        tool_results(&fake, 1)[0].1,
+        fake.tool_results(1)[0].1,
         "error: tool `lookup_order` failed after 1 attempt: there is no order A-9 (no-such-order)"
     );
-    let second = tool_results(&fake, 2);
+    let second = fake.tool_results(2);
     assert!(
         second[1].1.contains("\"status\":\"delivered, damaged\""),
         "{second:?}"

@@ -293,22 +293,22 @@ fn decode(run_id: &str, e: &JournalEntry) -> wasmtime::Result<Result<LlmResponse
         return Ok(Err(from_record(error)));
     }
     let r: LlmReplyRecord = e.decode(run_id).map_err(wasmtime::Error::new)?;
-    Ok(Ok(LlmResponse {
+    Ok(Ok(to_wit_response(llm::ChatResponse {
         content: r.content,
         tool_calls: r
             .tool_calls
             .into_iter()
-            .map(|c| ToolCall {
+            .map(|c| llm::ToolCall {
                 id: c.id,
                 name: c.name,
                 arguments: c.arguments,
             })
             .collect(),
         finish_reason: r.finish_reason,
-        usage: TokenUsage {
+        usage: llm::Usage {
             input_tokens: r.usage.input_tokens,
             output_tokens: r.usage.output_tokens,
         },
         model: r.model,
-    }))
+    })))
 }
