@@ -17,4 +17,5 @@ pub mod guests;
 pub mod journal;
 pub mod llm;
 pub mod runtime;
+pub mod schedule;
 pub mod server;
