@@ -30,7 +30,10 @@ impl Guest for Component {
                 .into_iter()
                 .map(|w| types::WorkflowDecl {
                     name: w.name.to_owned(),
-                    triggers: (w.triggers)().into_iter().map(|t| t.into_wit()).collect(),
+                    triggers: (w.triggers)()
+                        .into_iter()
+                        .filter_map(|t| t.into_wit())
+                        .collect(),
                 })
                 .collect(),
             steps: steps

@@ -234,6 +234,7 @@ pub use cairn_sdk_macros::tool;
 /// | option | meaning |
 /// |---|---|
 /// | `triggers = [event("user.signed_up"), webhook("stripe", event = "payment_intent.succeeded")]` | what else starts it ([`Trigger`]) |
+/// | `triggers = [cron("0 9 * * 1-5", tz = "Europe/Paris", catch_up = "one", overlap = "skip")]` | a schedule ([`Schedule`]; checked at deploy) |
 /// | `name = "onboarding"` | the workflow's name, instead of the function's |
 /// | `session = "required"` / `"optional"` | whether runs need a session id; by default required when the body calls `.session()` |
 ///
@@ -258,9 +259,15 @@ pub use cairn_sdk_macros::tool;
 /// }
 /// ```
 ///
+/// ```no_run
+/// use cairn_sdk::prelude::*;
+/// #[workflow(triggers = [cron("0 2 * * *", tz = "Europe/Paris", catch_up = "all")])]
+/// fn nightly(ctx: &Ctx) -> Result<(), WorkflowError> { Ok(()) }
+/// ```
+///
 /// ```compile_fail
 /// use cairn_sdk::prelude::*;
-/// #[workflow(triggers = [cron("* * * * *")])]
+/// #[workflow(triggers = [cron("* * * * *", overlap = "queue")])]
 /// fn nightly(ctx: &Ctx) -> Result<(), WorkflowError> { Ok(()) }
 /// ```
 ///
@@ -362,7 +369,7 @@ pub use llm::{LlmError, LlmRequest, LlmResponse, Message, Role, TokenUsage, Tool
 pub use parallel::{BatchError, BatchResult, BatchStats, Gather, Gathered, Handle};
 pub use state::{State, StateError};
 pub use step::{RetryPolicy, Step, StepContext, step_context};
-pub use workflow::{Trigger, Workflow};
+pub use workflow::{CatchUp, Overlap, Schedule, Trigger, Workflow};
 
 /// The serde crate, re-exported so workflow crates need not depend on it.
 ///

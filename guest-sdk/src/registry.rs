@@ -85,6 +85,16 @@ pub(crate) fn manifest_ext() -> String {
             if (w.needs_session)() {
                 decl["session"] = "required".into();
             }
+            let schedules: Vec<serde_json::Value> = (w.triggers)()
+                .iter()
+                .filter_map(|t| match t {
+                    Trigger::Cron(s) => Some(s.to_json()),
+                    _ => None,
+                })
+                .collect();
+            if !schedules.is_empty() {
+                decl["schedules"] = schedules.into();
+            }
             decl
         })
         .collect();

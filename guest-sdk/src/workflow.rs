@@ -151,15 +151,92 @@ pub enum Trigger {
         /// The event type within that source.
         event: String,
     },
+    /// A schedule: `cron("0 9 * * 1-5", tz = "Europe/Paris")` in the
+    /// attribute, with optional `catch_up = "skip" | "one" | "all"` and
+    /// `overlap = "skip" | "allow" | "cancel-previous"`. The host checks the
+    /// expression and the zone at deploy; each run's input is `null`.
+    Cron(Schedule),
+}
+
+/// A schedule of [`Trigger::Cron`]: when runs start, and what to do about
+/// missed ticks and a previous run still going.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Five fields (minute hour day-of-month month day-of-week), six with
+    /// seconds first, or `@hourly`, `@daily`, `@weekly`, `@monthly`,
+    /// `@yearly`.
+    pub cron: String,
+    /// An IANA time zone (`"Europe/Paris"`); UTC when `None`.
+    pub tz: Option<String>,
+    /// Missed ticks after downtime; one run for the latest by default.
+    pub catch_up: CatchUp,
+    /// A tick while the previous run is going; skipped by default. It
+    /// applies to caught-up ticks too (as Temporal's does): with
+    /// `catch_up: All`, say `Allow` to get every missed tick's run.
+    pub overlap: Overlap,
+}
+
+/// What a schedule does about ticks missed while no worker ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatchUp {
+    /// Nothing: wait for the next tick.
+    Skip,
+    /// One run, for the latest missed tick.
+    #[default]
+    One,
+    /// One run per missed tick.
+    All,
+}
+
+/// What a schedule does when a tick comes while the previous tick's run is
+/// still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlap {
+    /// Start nothing for this tick.
+    #[default]
+    Skip,
+    /// Start the new run beside the old one.
+    Allow,
+    /// Cancel the previous run, then start the new one.
+    CancelPrevious,
+}
+
+impl Schedule {
+    /// The schedule as the manifest extension carries it.
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "cron": self.cron });
+        if let Some(tz) = &self.tz {
+            v["tz"] = tz.as_str().into();
+        }
+        v["catch_up"] = match self.catch_up {
+            CatchUp::Skip => "skip",
+            CatchUp::One => "one",
+            CatchUp::All => "all",
+        }
+        .into();
+        v["overlap"] = match self.overlap {
+            Overlap::Skip => "skip",
+            Overlap::Allow => "allow",
+            Overlap::CancelPrevious => "cancel-previous",
+        }
+        .into();
+        v
+    }
 }
 
 impl Trigger {
-    pub(crate) fn into_wit(self) -> types::Trigger {
+    /// The WIT trigger; `None` for a schedule, which the manifest
+    /// extension carries instead (the WIT `trigger` variant is frozen).
+    pub(crate) fn into_wit(self) -> Option<types::Trigger> {
         match self {
-            Trigger::Event(name) => types::Trigger::Event(name),
+            Trigger::Event(name) => Some(types::Trigger::Event(name)),
             Trigger::Webhook { source, event } => {
-                types::Trigger::Webhook(types::WebhookTrigger { source, event })
+                Some(types::Trigger::Webhook(types::WebhookTrigger {
+                    source,
+                    event,
+                }))
             }
+            Trigger::Cron(_) => None,
         }
     }
 }

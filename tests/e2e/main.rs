@@ -34,6 +34,7 @@ mod python_agent;
 mod replay;
 mod retries;
 mod retry;
+mod schedules;
 mod signals;
 mod start_checks;
 mod versions;

@@ -134,7 +134,8 @@ fn parse_session(opt: &Opt) -> syn::Result<bool> {
     }
 }
 
-const TRIGGER_HINT: &str = "expected `event(\"NAME\")` or `webhook(\"SOURCE\", event = \"TYPE\")`";
+const TRIGGER_HINT: &str = "expected `event(\"NAME\")`, `webhook(\"SOURCE\", event = \"TYPE\")` \
+                            or `cron(\"EXPR\", tz = \"ZONE\")`";
 
 /// `[event("a"), webhook("stripe", event = "b")]` as `Trigger` expressions.
 fn parse_triggers(opt: &Opt) -> syn::Result<Vec<TokenStream>> {
@@ -154,6 +155,7 @@ fn parse_trigger(expr: &Expr) -> syn::Result<TokenStream> {
     let kind = match &**func {
         Expr::Path(p) if p.path.is_ident("event") => "event",
         Expr::Path(p) if p.path.is_ident("webhook") => "webhook",
+        Expr::Path(p) if p.path.is_ident("cron") => return parse_cron(expr, args),
         _ => return Err(syn::Error::new_spanned(func, TRIGGER_HINT)),
     };
     let args: Vec<&Expr> = args.iter().collect();
@@ -192,4 +194,77 @@ fn parse_trigger(expr: &Expr) -> syn::Result<TokenStream> {
             "expected `webhook(\"SOURCE\", event = \"TYPE\")`",
         )),
     }
+}
+
+const CRON_HINT: &str = "expected `cron(\"EXPR\")` with optional `tz = \"ZONE\"`, \
+                         `catch_up = \"skip\" | \"one\" | \"all\"` and \
+                         `overlap = \"skip\" | \"allow\" | \"cancel-previous\"`";
+
+/// `cron("0 9 * * 1-5", tz = "Europe/Paris", catch_up = "one", overlap = "skip")`
+/// as a `Trigger::Cron`; the host checks the expression and the zone at
+/// deploy, so a typo there is refused with its position before any run.
+fn parse_cron(
+    expr: &Expr,
+    args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>,
+) -> syn::Result<TokenStream> {
+    let lit = |e: &Expr| match e {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) if !s.value().trim().is_empty() => Ok(s.clone()),
+        _ => Err(syn::Error::new_spanned(
+            e,
+            "expected a non-empty string literal",
+        )),
+    };
+    let mut args = args.iter();
+    let Some(first) = args.next() else {
+        return Err(syn::Error::new_spanned(expr, CRON_HINT));
+    };
+    let cron = lit(first)?;
+    let mut tz = quote!(::std::option::Option::None);
+    let mut catch_up = quote!(::cairn_sdk::CatchUp::One);
+    let mut overlap = quote!(::cairn_sdk::Overlap::Skip);
+    for arg in args {
+        let Expr::Assign(ExprAssign { left, right, .. }) = arg else {
+            return Err(syn::Error::new_spanned(arg, CRON_HINT));
+        };
+        let key = match &**left {
+            Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        };
+        let value = lit(right)?;
+        match (key.as_deref(), value.value().as_str()) {
+            (Some("tz"), _) => {
+                tz = quote!(::std::option::Option::Some(::std::string::String::from(#value)))
+            }
+            (Some("catch_up"), "skip") => catch_up = quote!(::cairn_sdk::CatchUp::Skip),
+            (Some("catch_up"), "one") => catch_up = quote!(::cairn_sdk::CatchUp::One),
+            (Some("catch_up"), "all") => catch_up = quote!(::cairn_sdk::CatchUp::All),
+            (Some("overlap"), "skip") => overlap = quote!(::cairn_sdk::Overlap::Skip),
+            (Some("overlap"), "allow") => overlap = quote!(::cairn_sdk::Overlap::Allow),
+            (Some("overlap"), "cancel-previous") => {
+                overlap = quote!(::cairn_sdk::Overlap::CancelPrevious)
+            }
+            (Some("catch_up"), _) => {
+                return Err(syn::Error::new_spanned(
+                    right,
+                    "`catch_up` is \"skip\", \"one\" (the default) or \"all\"",
+                ));
+            }
+            (Some("overlap"), _) => {
+                return Err(syn::Error::new_spanned(
+                    right,
+                    "`overlap` is \"skip\" (the default), \"allow\" or \"cancel-previous\"",
+                ));
+            }
+            _ => return Err(syn::Error::new_spanned(left, CRON_HINT)),
+        }
+    }
+    Ok(quote!(::cairn_sdk::Trigger::Cron(::cairn_sdk::Schedule {
+        cron: ::std::string::String::from(#cron),
+        tz: #tz,
+        catch_up: #catch_up,
+        overlap: #overlap,
+    })))
 }

@@ -14,6 +14,7 @@ mod quickstart;
 mod retry;
 mod run;
 pub mod runs;
+mod schedules;
 mod upgrade;
 mod user;
 
@@ -52,6 +53,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List the schedules (`cron(...)` triggers), their last ticks and
+    /// next fire times; `serve` fires them.
+    Schedules {
+        /// Only this workflow's.
+        workflow: Option<String>,
+    },
     /// Register a component version and make it active for its workflows.
     Deploy(deploy::DeployArgs),
     /// List versions, which is active, and how many runs each holds.
@@ -211,6 +218,7 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Emit { event, data, .. } => run::emit(&env, &event, data).await,
         Command::Quickstart => quickstart::quickstart(&env).await,
         Command::Doctor => doctor::doctor(&env),
+        Command::Schedules { workflow } => schedules::schedules(&env, workflow).await,
         Command::Completions { .. } => Ok(ExitKind::Success),
     }
 }

@@ -416,6 +416,15 @@ pub trait Storage: Send + Sync + 'static {
     fn owned_by<'a>(&'a self, owner: &'a str) -> Reads<'a, Vec<String>>;
     /// The earliest `wake_at` of any sleeping or waiting run.
     fn next_wake(&self) -> Reads<'_, Option<UnixMs>>;
+    /// The latest `limit` deliveries of `source` (by their `at`), newest
+    /// first, with the runs each started: a schedule's last ticks; with
+    /// `with_runs`, only those that started at least one run.
+    fn deliveries<'a>(
+        &'a self,
+        source: &'a str,
+        limit: u32,
+        with_runs: bool,
+    ) -> Reads<'a, Vec<DeliveryRecord>>;
 
     fn commit_stats(&self) -> CommitStats;
 

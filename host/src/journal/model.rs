@@ -311,6 +311,15 @@ pub struct NewRun {
     pub idempotency_key: Option<String>,
 }
 
+/// A recorded delivery (`WriteOp::Delivery`): when, and the runs it
+/// started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub delivery_id: String,
+    pub at: UnixMs,
+    pub runs: Vec<String>,
+}
+
 /// A deployed component version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VersionRecord {

@@ -11,6 +11,7 @@ mod extract;
 mod human;
 mod retry;
 mod runs;
+pub mod schedules;
 pub mod signature;
 mod sse;
 mod triggers;
@@ -88,6 +89,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(human::signal))
         .routes(routes!(triggers::emit))
         .routes(routes!(triggers::webhook))
+        .routes(routes!(schedules::list))
         .with_state(state.clone())
         .split_for_parts();
     let doc = with_error_default(doc);

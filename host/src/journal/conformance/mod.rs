@@ -13,9 +13,11 @@
 //! The opener gets an empty directory of the test's own and returns a
 //! fresh, empty store. `runs.rs` holds the scenarios on runs and their
 //! journals, `human.rs` those on answers and signals, `versions.rs` those
-//! on deployed versions, `differential.rs` random op sequences checked
+//! on deployed versions, `deliveries.rs` those on webhook deliveries and
+//! schedule ticks, `differential.rs` random op sequences checked
 //! against a model of the rules.
 
+pub mod deliveries;
 pub mod differential;
 pub mod human;
 pub mod runs;
@@ -60,6 +62,7 @@ macro_rules! storage_conformance {
             human::a_signal_is_refused_once_the_run_ended,
             versions::deploy_activates_and_reports_new_bytes,
             versions::gc_removes_versions_nothing_holds,
+            deliveries::a_delivery_starts_its_runs_once_and_the_latest_is_read,
             differential::random_ops_agree_with_the_model,
         );
     };

@@ -30,9 +30,9 @@ use self::error::Place;
 use self::readers::Readers;
 use self::writer::Writer;
 use crate::journal::{
-    CommitStats, Durability, JournalEntry, PendingPrompt, PendingWrite, Reads, RunEvent, RunFilter,
-    RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs, VersionRecord, VersionSummary,
-    WorkerRecord, WriteOp,
+    CommitStats, DeliveryRecord, Durability, JournalEntry, PendingPrompt, PendingWrite, Reads,
+    RunEvent, RunFilter, RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs,
+    VersionRecord, VersionSummary, WorkerRecord, WriteOp,
 };
 
 pub use crate::journal::open::{DEFAULT_LOCK_TIMEOUT, OpenOptions};
@@ -218,6 +218,15 @@ impl Storage for SqliteStore {
     }
     fn next_wake(&self) -> Reads<'_, Option<UnixMs>> {
         self.read(read::next_wake)
+    }
+    fn deliveries<'a>(
+        &'a self,
+        source: &'a str,
+        limit: u32,
+        with_runs: bool,
+    ) -> Reads<'a, Vec<DeliveryRecord>> {
+        let source = source.to_owned();
+        self.read(move |c| read::deliveries(c, &source, limit, with_runs))
     }
     fn commit_stats(&self) -> CommitStats {
         self.writer.stats()

@@ -3,9 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::journal::{
-    EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RunEvent, RunFilter, RunRecord,
-    RunStatus, SignalRecord, StateKey, StoreError, UnixMs, VersionRecord, VersionSummary,
-    WorkerRecord,
+    DeliveryRecord, EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RunEvent,
+    RunFilter, RunRecord, RunStatus, SignalRecord, StateKey, StoreError, UnixMs, VersionRecord,
+    VersionSummary, WorkerRecord,
 };
 
 const RUN_COLUMNS: &str = "id, workflow, version, status, input, output, error, session_id,
@@ -144,6 +144,35 @@ pub(super) fn next_wake(conn: &Connection) -> Result<Option<UnixMs>, StoreError>
     Ok(conn
         .prepare_cached("SELECT min(wake_at) FROM runs WHERE status IN ('sleeping', 'waiting')")?
         .query_row([], |r| r.get(0))?)
+}
+
+pub(super) fn deliveries(
+    conn: &Connection,
+    source: &str,
+    limit: u32,
+    with_runs: bool,
+) -> Result<Vec<DeliveryRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT delivery_id, received_at, runs FROM webhook_deliveries
+         WHERE source = ?1 AND (?2 = 0 OR runs != '[]')
+         ORDER BY received_at DESC, delivery_id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![source, with_runs, limit], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (delivery_id, at, runs) = row?;
+        let runs = serde_json::from_str(&runs).map_err(|e| {
+            StoreError::Corrupt(format!("delivery {source}/{delivery_id}: runs: {e}"))
+        })?;
+        out.push(DeliveryRecord {
+            delivery_id,
+            at,
+            runs,
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn worker(conn: &Connection, id: &str) -> Result<Option<WorkerRecord>, StoreError> {

@@ -118,8 +118,11 @@ impl Runtime {
 
     /// The worker loop: runs due work as it comes until `stop` resolves,
     /// then lets the activations in flight end.
+    /// Schedules fire beside it (`outside/schedules.rs`).
     pub async fn serve(self: &Arc<Self>, stop: impl std::future::Future<Output = ()>) {
+        let schedules = tokio::spawn(self.clone().run_schedules(crate::clock::now_ms()));
         self.serve_until(stop, None).await;
+        schedules.abort();
     }
 
     /// Like [`Runtime::serve`], and also returns when `until` ends (which

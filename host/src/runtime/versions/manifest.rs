@@ -62,6 +62,9 @@ pub struct WorkflowDecl {
     /// Whether its runs need a session id, from the manifest extension.
     #[serde(default, skip_serializing_if = "SessionNeed::is_optional")]
     pub session: SessionNeed,
+    /// Its schedules (`cron(...)` triggers), from the manifest extension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedules: Vec<crate::schedule::ScheduleSpec>,
 }
 
 /// A step as stored in the manifest.
@@ -89,6 +92,7 @@ impl From<wit::Manifest> for Manifest {
                 .map(|w| WorkflowDecl {
                     input_schema: None,
                     session: SessionNeed::Optional,
+                    schedules: Vec::new(),
                     name: w.name,
                     triggers: w
                         .triggers

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Manifest;
+use crate::schedule::{Schedule, ScheduleSpec};
 
 /// The versions of the document this host reads.
 const KNOWN_VERSION: u32 = 1;
@@ -51,6 +52,8 @@ struct WorkflowExt {
     input_schema: Option<Value>,
     #[serde(default)]
     session: SessionNeed,
+    #[serde(default)]
+    schedules: Vec<ScheduleSpec>,
 }
 
 /// Merges the document `text` into `manifest`. `Err` (which fails the
@@ -78,15 +81,33 @@ pub fn apply(manifest: &mut Manifest, text: &str) -> Result<(), String> {
             ));
         };
         if let Some(schema) = &ext.input_schema {
-            crate::runtime::run::start::compile_schema(schema).map_err(|e| {
+            let validator = crate::runtime::run::start::compile_schema(schema).map_err(|e| {
                 format!(
                     "the input schema of workflow `{}` is not valid: {e}",
                     ext.name
                 )
             })?;
+            if !ext.schedules.is_empty() && !validator.is_valid(&Value::Null) {
+                return Err(format!(
+                    "workflow `{}` has a schedule, whose runs start with input null, \
+                     but its input type does not accept null (take no input, or an Option)",
+                    ext.name
+                ));
+            }
         }
+        check_schedules(&ext.name, &ext.schedules)?;
         decl.input_schema = ext.input_schema;
         decl.session = ext.session;
+        decl.schedules = ext.schedules;
+    }
+    Ok(())
+}
+
+/// Refuses a schedule whose expression or zone is wrong, naming it.
+fn check_schedules(workflow: &str, schedules: &[ScheduleSpec]) -> Result<(), String> {
+    for spec in schedules {
+        Schedule::new(spec.clone())
+            .map_err(|e| format!("the schedule of workflow `{workflow}` is refused: {e}"))?;
     }
     Ok(())
 }
@@ -104,6 +125,7 @@ mod tests {
                 triggers: Vec::new(),
                 input_schema: None,
                 session: SessionNeed::Optional,
+                schedules: Vec::new(),
             }],
             steps: Vec::new(),
         }
