@@ -20,7 +20,12 @@ function byName(map) {
 export function describe() {
   return {
     sdkVersion: SDK_VERSION,
-    workflows: byName(WORKFLOWS).map((w) => ({ name: w.name, triggers: w.triggers })),
+    // A schedule rides in the manifest extension: WIT's trigger variant
+    // has no case for it.
+    workflows: byName(WORKFLOWS).map((w) => ({
+      name: w.name,
+      triggers: w.triggers.filter((t) => t.tag !== "cron"),
+    })),
     steps: byName(STEPS).map((s) => ({ name: s.name, policy: s.policy })),
   };
 }
@@ -29,6 +34,8 @@ export function describeExt() {
   const workflows = byName(WORKFLOWS).map((w) => {
     const doc = { name: w.name, session: w.session };
     if (w.inputSchema) doc.input_schema = w.inputSchema;
+    const schedules = w.triggers.filter((t) => t.tag === "cron").map((t) => t.val);
+    if (schedules.length > 0) doc.schedules = schedules;
     return doc;
   });
   return JSON.stringify({ version: 1, sdk: SDK_VERSION, workflows });

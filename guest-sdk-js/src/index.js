@@ -15,7 +15,7 @@
 // `cairn-build-js app.js -o app.wasm` builds the component (QuickJS,
 // through componentize-qjs); `cairn deploy app.wasm` deploys it.
 
-export { event, step, webhook, workflow } from "./registry.js";
+export { cron, event, step, webhook, workflow } from "./registry.js";
 export { Ctx, Handle, Prompt, State } from "./ctx.js";
 export { StepError, WaitError, WorkflowError } from "./errors.js";
 export { SDK_VERSION } from "./guest.js";

@@ -16,6 +16,37 @@ export function webhook(source, eventType = "*") {
   return { tag: "webhook", val: { source, event: eventType } };
 }
 
+const CATCH_UP = ["skip", "one", "all"];
+const OVERLAP = ["skip", "allow", "cancel-previous"];
+
+/**
+ * Start the workflow at each tick of a cron expression (five fields, or
+ * six with seconds first, or `@daily` and the like), input `null`.
+ * Options: `tz` (an IANA zone; UTC by default), `catchUp` (`"skip"`,
+ * `"one"` (default) or `"all"`: ticks missed while no worker ran),
+ * `overlap` (`"skip"` (default), `"allow"` or `"cancel-previous"`: a tick
+ * while the previous run is going). The host checks the expression and
+ * the zone at deploy.
+ */
+export function cron(expr, opts = {}) {
+  if (typeof expr !== "string" || expr.trim() === "") {
+    throw new TypeError("cron() takes the expression as a non-empty string");
+  }
+  const catchUp = opts.catchUp ?? "one";
+  const overlap = opts.overlap ?? "skip";
+  if (!CATCH_UP.includes(catchUp)) {
+    throw new TypeError(`cron: catchUp is "skip", "one" or "all", not ${JSON.stringify(catchUp)}`);
+  }
+  if (!OVERLAP.includes(overlap)) {
+    throw new TypeError(
+      `cron: overlap is "skip", "allow" or "cancel-previous", not ${JSON.stringify(overlap)}`,
+    );
+  }
+  const schedule = { cron: expr, catch_up: catchUp, overlap };
+  if (opts.tz !== undefined) schedule.tz = opts.tz;
+  return { tag: "cron", val: schedule };
+}
+
 const UNIT_MS = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
 
 /** `"30s"`, `"500ms"`, `"2m"`, `"1h"`, `"1d"`, or a number of milliseconds. */
@@ -70,8 +101,8 @@ export function step(name, optsOrFn, maybeFn) {
 
 /**
  * Declares a workflow: `workflow(name, [options], fn)`, where `fn(ctx,
- * input)` is the body. Options: `triggers` (a list of `event(..)` and
- * `webhook(..)`), `session` (`"required"` when the body uses session
+ * input)` is the body. Options: `triggers` (a list of `event(..)`,
+ * `webhook(..)` and `cron(..)`), `session` (`"required"` when the body uses session
  * state), `inputSchema` (a JSON Schema the host checks a run's input
  * against before the run is created).
  */

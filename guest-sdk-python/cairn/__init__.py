@@ -25,7 +25,7 @@ from ._ctx import BatchResult, Ctx, Gathered, Handle, RunInfo, State
 from ._guest import SDK_VERSION, StepContext, step_context
 from ._human import Answer, Prompt
 from ._llm import LlmResponse, Message, ToolCall
-from ._registry import event, step, webhook, workflow
+from ._registry import cron, event, step, webhook, workflow
 from . import http, log  # noqa: F401 - cairn.http, cairn.log
 from .errors import BatchError, LlmError, StateError, StepError, WaitError, WorkflowError
 
@@ -34,6 +34,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Agent", "AgentError", "AgentOutput", "Answer", "BatchError", "BatchResult", "Ctx", "Gathered", "Handle", "LlmError",
     "LlmResponse", "Message", "Prompt", "RunInfo", "SDK_VERSION", "State", "StateError",
-    "StepContext", "StepError", "ToolCall", "WaitError", "WorkflowError", "event",
+    "StepContext", "StepError", "ToolCall", "WaitError", "WorkflowError", "cron", "event",
     "step", "step_context", "ToolCallRecord", "tool", "webhook", "workflow",
 ]

@@ -77,6 +77,9 @@ def manifest_ext() -> str:
                 doc["input_schema"] = s
         elif not w.takes_input:
             doc["input_schema"] = {}
+        schedules = [t.schedule for t in w.triggers if t.kind == "cron"]
+        if schedules:
+            doc["schedules"] = schedules
         out = _schema.schema(w.returns) if w.returns is not None else {}
         if out:
             doc["output_schema"] = out
@@ -87,7 +90,9 @@ def manifest_ext() -> str:
 class WitWorld:
     def describe(self):
         workflows = [
-            _t.WorkflowDecl(w.name, [_trigger(t) for t in w.triggers])
+            # A schedule rides in the manifest extension: WIT's trigger
+            # variant has no case for it.
+            _t.WorkflowDecl(w.name, [_trigger(t) for t in w.triggers if t.kind != "cron"])
             for w in sorted(WORKFLOWS.values(), key=lambda w: w.name)
         ]
         steps = [

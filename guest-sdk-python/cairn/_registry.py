@@ -24,6 +24,8 @@ class Trigger:
     kind: str
     name: str
     event: str = ""
+    #: A ``cron`` trigger's schedule, as the manifest extension carries it.
+    schedule: Optional[dict] = None
 
 
 def event(name: str) -> Trigger:
@@ -35,6 +37,26 @@ def event(name: str) -> Trigger:
 def webhook(source: str, event: str = "*") -> Trigger:
     """Start the workflow on a verified webhook delivery from ``source``."""
     return Trigger("webhook", source, event)
+
+
+def cron(expr: str, tz: Optional[str] = None, catch_up: str = "one", overlap: str = "skip") -> Trigger:
+    """Start the workflow at each tick of the cron expression ``expr`` (five
+    fields, or six with seconds first, or ``@daily`` and the like) in the
+    IANA zone ``tz`` (UTC by default), with input ``None``. ``catch_up``:
+    ``"skip"``, ``"one"`` (default) or ``"all"`` for ticks missed while no
+    worker ran; ``overlap``: ``"skip"`` (default), ``"allow"`` or
+    ``"cancel-previous"`` for a tick while the previous run is going. The
+    host checks the expression and the zone at deploy."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise ValueError("cron() takes the expression as a non-empty string")
+    if catch_up not in ("skip", "one", "all"):
+        raise ValueError(f'cron: catch_up is "skip", "one" or "all", not {catch_up!r}')
+    if overlap not in ("skip", "allow", "cancel-previous"):
+        raise ValueError(f'cron: overlap is "skip", "allow" or "cancel-previous", not {overlap!r}')
+    schedule = {"cron": expr, "catch_up": catch_up, "overlap": overlap}
+    if tz is not None:
+        schedule["tz"] = tz
+    return Trigger("cron", expr, schedule=schedule)
 
 
 @dataclass

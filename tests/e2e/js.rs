@@ -27,6 +27,16 @@ fn skip() -> bool {
 }
 
 #[test]
+fn js_cron_trigger_is_a_schedule() {
+    if skip() {
+        return;
+    }
+    let c = Cairn::new();
+    c.deploy_file(&js(EFFECTS), &[]);
+    crate::schedules::assert_yearly_listed(&c);
+}
+
+#[test]
 fn js_order_completes_with_a_retried_step() {
     if skip() {
         return;

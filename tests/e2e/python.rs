@@ -33,6 +33,16 @@ fn deploy(c: &Cairn, guest: &str, extra: &[&str]) -> String {
 }
 
 #[test]
+fn python_cron_trigger_is_a_schedule() {
+    if skip() {
+        return;
+    }
+    let c = Cairn::new();
+    deploy(&c, EFFECTS, &[]);
+    crate::schedules::assert_yearly_listed(&c);
+}
+
+#[test]
 fn python_order_completes_with_a_retried_step() {
     if skip() {
         return;

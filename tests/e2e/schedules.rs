@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::support::{Cairn, kill9, wasm};
+use crate::support::{Cairn, kill9, now_ms, wasm};
 
 /// The view of `workflow` in `cairn schedules --json`.
 fn schedule(c: &Cairn, workflow: &str) -> Value {
@@ -173,4 +173,39 @@ fn a_bad_expression_is_refused_at_deploy_with_its_position() {
     // Nothing was deployed.
     let v = c.json(&["versions"]);
     assert_eq!(v["versions"].as_array().unwrap().len(), 0, "{v:#}");
+}
+
+/// A Python or JavaScript guest's `yearly` workflow (`cron("0 0 1 1 *")`
+/// in Paris, `catch_up` skip) is listed with its next fire times: the
+/// other SDKs put a schedule in the manifest extension as the Rust one does.
+pub fn assert_yearly_listed(c: &Cairn) {
+    let s = schedule(c, "yearly");
+    assert_eq!(
+        (&s["cron"], &s["tz"], &s["catch_up"], &s["overlap"]),
+        (
+            &json!("0 0 1 1 *"),
+            &json!("Europe/Paris"),
+            &json!("skip"),
+            &json!("skip")
+        ),
+        "{s:#}"
+    );
+    const DAY: i64 = 86_400_000;
+    let next: Vec<i64> = s["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_i64().unwrap())
+        .collect();
+    assert_eq!(next.len(), 5, "{s:#}");
+    assert!(next[0] > now_ms());
+    for pair in next.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap == 365 * DAY || gap == 366 * DAY,
+            "a year apart: {next:?}"
+        );
+    }
+    // Midnight in Paris in January (+01:00) is 23:00 UTC.
+    assert_eq!(next[0].rem_euclid(DAY), 23 * 3_600_000, "{next:?}");
 }

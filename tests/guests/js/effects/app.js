@@ -5,8 +5,10 @@
 // - `clock`: `Date.now()`, `new Date()` and `Math.random()` in the body,
 //   around a durable sleep: journaled, so the replay after the sleep gives
 //   the same values, and two runs draw different numbers.
+// - `yearly`: a `cron` trigger at midnight on 1 January in Paris, listed
+//   by `cairn schedules` (it never fires during a test).
 
-import { http, step, workflow } from "cairn-sdk";
+import { cron, http, step, workflow } from "cairn-sdk";
 
 export const hit = step("hit", { maxAttempts: 3, initialBackoff: "100ms" }, (url, i) => {
   return http.postJson(`${url}/${i}`, { i }).raiseForStatus().text();
@@ -34,3 +36,11 @@ export const bodyHttp = workflow("body_http", (ctx, input) => {
     return { code: e.code, message: e.message };
   }
 });
+
+// A schedule (far apart, so no test run sees it fire): `cairn schedules`
+// lists it from the manifest extension.
+export const yearly = workflow(
+  "yearly",
+  { triggers: [cron("0 0 1 1 *", { tz: "Europe/Paris", catchUp: "skip" })] },
+  () => null,
+);

@@ -7,6 +7,8 @@
 - `determinism`: a body whose calls follow a `set` of strings, `random`,
   `uuid` and `time`, parked in a sleep: a run started on one build must
   replay on a rebuild of this same file.
+- `yearly`: a `cron` trigger at midnight on 1 January in Paris, listed by
+  `cairn schedules` (it never fires during a test).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 import cairn
-from cairn import Ctx, step, workflow
+from cairn import Ctx, cron, step, workflow
 
 VERSION = "v1"
 
@@ -94,3 +96,10 @@ def determinism(ctx: Ctx, park_secs: float) -> dict:
         "version": VERSION,
         "hash_order": [w for w in WORDS],
     }
+
+
+# A schedule (far apart, so no test run sees it fire): `cairn schedules`
+# lists it from the manifest extension.
+@workflow(triggers=[cron("0 0 1 1 *", tz="Europe/Paris", catch_up="skip")])
+def yearly(ctx: Ctx) -> None:
+    return None
