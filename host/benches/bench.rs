@@ -255,6 +255,10 @@ fn delta(after: CommitStats, before: CommitStats) -> CommitStats {
     CommitStats {
         commits: after.commits - before.commits,
         ops: after.ops - before.ops,
+        commit_ns: after.commit_ns - before.commit_ns,
+        commit_buckets: std::array::from_fn(|i| after.commit_buckets[i] - before.commit_buckets[i]),
+        ops_buckets: std::array::from_fn(|i| after.ops_buckets[i] - before.ops_buckets[i]),
+        queued: after.queued,
     }
 }
 

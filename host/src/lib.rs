@@ -16,6 +16,7 @@ pub mod error_code;
 pub mod guests;
 pub mod journal;
 pub mod llm;
+pub mod metrics;
 pub mod runtime;
 pub mod schedule;
 pub mod server;

@@ -17,18 +17,19 @@ pub mod model;
 mod open;
 mod problem;
 pub mod sqlite;
+pub mod stats;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use futures_util::future::BoxFuture;
-use serde::Serialize;
 
 pub use event::EventKind;
 pub use human::*;
 pub use model::*;
 pub use open::{DEFAULT_LOCK_TIMEOUT, Location, OpenOptions, open};
 pub use problem::{DatabaseProblem, ProblemKind};
+pub use stats::{CommitStats, RunCount};
 
 /// How hard a commit tries to survive a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -326,26 +327,6 @@ pub enum WriteOutcome {
 /// A queued write; resolves once it is committed (or failed).
 pub type PendingWrite = Pin<Box<dyn Future<Output = Result<WriteOutcome, StoreError>> + Send>>;
 
-/// Counters of the group-commit writer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct CommitStats {
-    /// Transactions committed.
-    pub commits: u64,
-    /// Write operations applied.
-    pub ops: u64,
-}
-
-impl CommitStats {
-    /// Mean number of operations per commit.
-    pub fn mean_batch(&self) -> f64 {
-        if self.commits == 0 {
-            0.0
-        } else {
-            self.ops as f64 / self.commits as f64
-        }
-    }
-}
-
 /// A read's answer, once the backend has it.
 ///
 /// Reads are futures, like writes, so a backend with an async client
@@ -427,6 +408,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> Reads<'a, Vec<DeliveryRecord>>;
 
     fn commit_stats(&self) -> CommitStats;
+    /// How many runs there are of each workflow in each status (only the
+    /// pairs that have any).
+    fn run_counts(&self) -> Reads<'_, Vec<RunCount>>;
 
     // ---- human in the loop (issue 3) ----
     /// Unanswered prompts of runs that are waiting (or being resumed), all

@@ -193,6 +193,8 @@ pub enum LlmError {
 pub struct Providers {
     settings: LlmSettings,
     client: reqwest::Client,
+    /// Where calls and tokens are counted (`GET /metrics`).
+    meter: crate::metrics::LlmMeter,
 }
 
 /// A provider resolved for one call.
@@ -215,7 +217,14 @@ impl Providers {
         Providers {
             settings: settings.clone(),
             client,
+            meter: crate::metrics::LlmMeter::default(),
         }
+    }
+
+    /// The same registry, counting its calls in `meter`.
+    pub fn with_meter(mut self, meter: crate::metrics::LlmMeter) -> Providers {
+        self.meter = meter;
+        self
     }
 
     /// Sends one chat call to the provider `request.model` names.
@@ -226,6 +235,11 @@ impl Providers {
             ProviderKind::Openai => openai::chat(self, &target, request).await,
             ProviderKind::Anthropic => anthropic::chat(self, &target, request).await,
         };
+        let tokens = result.as_ref().ok().map(|r| {
+            let u = &r.usage;
+            (u64::from(u.input_tokens), u64::from(u.output_tokens))
+        });
+        self.meter.call(target.name, target.model, tokens);
         match &result {
             Ok(r) => tracing::info!(
                 provider = target.name,

@@ -18,7 +18,7 @@ use crate::engine::{CairnEngine, EngineConfig};
 use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp, WriteOutcome};
 
 use run::interrupt::Interrupt;
-use run::{lease, metrics, start};
+use run::{lease, start};
 
 pub use outside::retry::{RetryError, RetryReport};
 pub use outside::{human, respond};
@@ -63,8 +63,8 @@ pub struct Runtime {
     pub versions: versions::Versions,
     pub config: Config,
     pub worker: WorkerIdentity,
-    /// Counters for benchmarks and operators.
-    pub metrics: metrics::Metrics,
+    /// What `GET /metrics` shows, and counters for benchmarks.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The LLM providers of `[llm.providers]`.
     pub llm: Arc<crate::llm::Providers>,
     active: Mutex<HashMap<String, Arc<ActiveRun>>>,
@@ -104,14 +104,16 @@ impl Runtime {
         let beat = crate::clock::now_ms();
         store.write(WriteOp::Heartbeat(worker.record(beat))).await?;
         let lease = lease::LeaseGuard::new(config.runtime.lease_secs, beat);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let llm = crate::llm::Providers::new(&config.llm).with_meter(metrics.llm());
         let rt = Arc::new(Runtime {
-            llm: Arc::new(crate::llm::Providers::new(&config.llm)),
+            llm: Arc::new(llm),
             store,
             versions: versions::Versions::new(engine.clone()),
             engine,
             config,
             worker,
-            metrics: metrics::Metrics::default(),
+            metrics,
             active: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             step_slots,

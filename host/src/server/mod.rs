@@ -4,11 +4,13 @@
 //!
 //! It listens on loopback by default; on any other address it refuses to
 //! start without a bearer token, and then every request but webhooks (which
-//! carry signatures) and the page's static files must present it.
+//! carry signatures) and the page's static files must present it
+//! (`GET /metrics` too).
 
 mod error;
 mod extract;
 mod human;
+mod metrics;
 mod retry;
 mod runs;
 pub mod schedules;
@@ -102,13 +104,21 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 async move { axum::Json(doc) }
             }),
         )
+        .route(metrics::PATH, {
+            let state = state.clone();
+            axum::routing::get(move || metrics::scrape(state.clone()))
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize,
         ))
         .merge(web::router())
         .fallback(unknown_route)
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.rt.metrics.clone(),
+            metrics::count,
+        ));
     (router, doc)
 }
 

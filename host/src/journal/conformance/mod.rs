@@ -14,12 +14,14 @@
 //! fresh, empty store. `runs.rs` holds the scenarios on runs and their
 //! journals, `human.rs` those on answers and signals, `versions.rs` those
 //! on deployed versions, `deliveries.rs` those on webhook deliveries and
-//! schedule ticks, `differential.rs` random op sequences checked
+//! schedule ticks, `ops.rs` those of operations (run counts),
+//! `differential.rs` random op sequences checked
 //! against a model of the rules.
 
 pub mod deliveries;
 pub mod differential;
 pub mod human;
+pub mod ops;
 pub mod runs;
 pub mod versions;
 
@@ -63,6 +65,7 @@ macro_rules! storage_conformance {
             versions::deploy_activates_and_reports_new_bytes,
             versions::gc_removes_versions_nothing_holds,
             deliveries::a_delivery_starts_its_runs_once_and_the_latest_is_read,
+            ops::run_counts_group_by_workflow_and_status,
             differential::random_ops_agree_with_the_model,
         );
     };

@@ -11,6 +11,7 @@
 //! examination.
 
 pub mod check;
+mod counts;
 mod error;
 mod human;
 mod read;
@@ -31,7 +32,7 @@ use self::readers::Readers;
 use self::writer::Writer;
 use crate::journal::{
     CommitStats, DeliveryRecord, Durability, JournalEntry, PendingPrompt, PendingWrite, Reads,
-    RunEvent, RunFilter, RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs,
+    RunCount, RunEvent, RunFilter, RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs,
     VersionRecord, VersionSummary, WorkerRecord, WriteOp,
 };
 
@@ -230,6 +231,9 @@ impl Storage for SqliteStore {
     }
     fn commit_stats(&self) -> CommitStats {
         self.writer.stats()
+    }
+    fn run_counts(&self) -> Reads<'_, Vec<RunCount>> {
+        self.read(counts::run_counts)
     }
     fn pending_prompts<'a>(&'a self, run_id: Option<&'a str>) -> Reads<'a, Vec<PendingPrompt>> {
         let run_id = run_id.map(str::to_owned);

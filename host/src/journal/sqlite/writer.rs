@@ -5,7 +5,7 @@
 //! once, then answers every caller. Under load many runs share one fsync.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 
 use super::error::Place;
 use super::write::apply;
+use crate::journal::stats::CommitCounters;
 use crate::journal::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
 
 /// Most ops one transaction takes, so a flood of writers cannot starve
@@ -24,17 +25,11 @@ enum Job {
     Flush(oneshot::Sender<Result<WriteOutcome, StoreError>>),
 }
 
-#[derive(Default)]
-struct Counters {
-    commits: AtomicU64,
-    ops: AtomicU64,
-}
-
 /// Handle to the writer thread; cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
-    counters: Arc<Counters>,
+    counters: Arc<CommitCounters>,
     /// How long a lone waiter checks for its reply before it sleeps: a
     /// commit without fsync takes microseconds, waking a parked thread
     /// longer. With others waiting too, spinning would only take their CPU.
@@ -46,7 +41,7 @@ impl Writer {
     /// Starts the thread that owns `conn`.
     pub fn start(conn: Connection, durability: crate::journal::Durability, place: Place) -> Writer {
         let (tx, rx) = mpsc::channel();
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(CommitCounters::default());
         let c = counters.clone();
         std::thread::Builder::new()
             .name("cairn-journal-writer".into())
@@ -67,7 +62,11 @@ impl Writer {
     /// Queues `op`.
     pub fn write(&self, op: WriteOp) -> PendingWrite {
         let (reply, rx) = oneshot::channel();
+        self.counters.queued();
         let sent = self.tx.send(Job::Write(op, reply)).is_ok();
+        if !sent {
+            self.counters.taken();
+        }
         Box::pin(reply_of(sent, rx, self.wait_spin, self.waiters.clone()))
     }
 
@@ -78,12 +77,9 @@ impl Writer {
         Box::pin(reply_of(sent, rx, self.wait_spin, self.waiters.clone()))
     }
 
-    /// Commits and ops so far.
+    /// Commits, ops, their latencies and the queue so far.
     pub fn stats(&self) -> CommitStats {
-        CommitStats {
-            commits: self.counters.commits.load(Ordering::Relaxed),
-            ops: self.counters.ops.load(Ordering::Relaxed),
-        }
+        self.counters.snapshot()
     }
 }
 
@@ -138,7 +134,7 @@ fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>, place: Place) {
+fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<CommitCounters>, place: Place) {
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = next_job(&rx) {
         batch.push(first);
@@ -148,13 +144,24 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<Counters>, p
                 Err(_) => break,
             }
         }
+        for job in &batch {
+            if let Job::Write(..) = job {
+                counters.taken();
+            }
+        }
         commit_batch(&mut conn, &mut batch, &counters, &place);
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters, place: &Place) {
+fn commit_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<Job>,
+    counters: &CommitCounters,
+    place: &Place,
+) {
     let mut results: Vec<Result<WriteOutcome, StoreError>> = Vec::with_capacity(batch.len());
     let mut ops = 0u64;
+    let started = std::time::Instant::now();
     let committed = (|| -> Result<(), rusqlite::Error> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         for job in batch.iter_mut() {
@@ -188,8 +195,7 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<Job>, counters: &Counters
     })();
     match committed {
         Ok(()) => {
-            counters.commits.fetch_add(1, Ordering::Relaxed);
-            counters.ops.fetch_add(ops, Ordering::Relaxed);
+            counters.committed(ops, started.elapsed());
             for (job, result) in batch.drain(..).zip(results) {
                 reply(job, result);
             }

@@ -22,6 +22,7 @@ use crate::journal::{
     AttemptRecord, EntryKind, ErrorRecord, EventKind, JournalEntry, NewEvent, StepFailureRecord,
     record_json,
 };
+use crate::metrics::{AttemptOutcome, InstanceKind, StepMeter};
 
 use super::BodyCx;
 use crate::runtime::run::interrupt::Interrupt;
@@ -191,6 +192,10 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
             ErrorCode::UnknownStep,
             format!("the component declares no step named `{name}`"),
         );
+        job.rt
+            .metrics
+            .step(&job.workflow, name)
+            .failed_without_attempt();
         return finish_failed(sink, job, error, 0).await;
     };
     // Everything the body decided before this step must be durable before
@@ -207,11 +212,15 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
         // A worker paused past its lease may have lost the run: it starts
         // no attempt until it knows the lease holds (`run/lease.rs`).
         job.rt.lease_check(&job.active).map_err(Interrupt::trap)?;
-        let started = crate::clock::now_ms();
+        let started = std::time::Instant::now();
         let (result, logs) = watch_attempt(job, sink, setup.spec(job, attempt), attempt).await?;
         drop(slot);
         report_logs(sink, name, logs);
-        let took = crate::clock::now_ms() - started;
+        let elapsed = started.elapsed();
+        let took = elapsed.as_millis() as u64;
+        setup
+            .meter
+            .attempt(attempt_outcome(&result, attempt, &policy), elapsed);
         match result {
             AttemptResult::Ok(output) => {
                 let limit = job.rt.config.limits.max_value_bytes;
@@ -249,8 +258,21 @@ pub async fn run_step<S: StepSink>(job: &StepJob, sink: &mut S) -> wasmtime::Res
     }
 }
 
+/// How `GET /metrics` counts an attempt that ended with `result`.
+fn attempt_outcome(result: &AttemptResult, attempt: u32, policy: &RetryPolicy) -> AttemptOutcome {
+    match result {
+        AttemptResult::Ok(_) => AttemptOutcome::completed,
+        AttemptResult::Failed { retryable, .. } if *retryable && attempt < policy.max_attempts => {
+            AttemptOutcome::retrying
+        }
+        AttemptResult::Failed { .. } => AttemptOutcome::failed,
+    }
+}
+
 /// What every attempt of one step occurrence shares.
 struct AttemptSetup {
+    /// The step's counters, looked up once for all its attempts.
+    meter: StepMeter,
     timeout: std::time::Duration,
     limits: crate::engine::limits::Limits,
     gate: Gate,
@@ -275,6 +297,7 @@ impl AttemptSetup {
             gate: gate.clone(),
         });
         AttemptSetup {
+            meter: rt.metrics.step(&job.workflow, &job.key.name),
             timeout: std::time::Duration::from_millis(timeout_ms),
             limits: rt.config.limits,
             gate,
@@ -319,6 +342,7 @@ async fn watch_attempt<S: StepSink>(
 ) -> wasmtime::Result<(AttemptResult, AttemptLogs)> {
     let attempt_fut = run_attempt(&job.rt.engine, spec);
     let watched = async {
+        let _live = job.rt.metrics.instance(InstanceKind::step);
         tokio::pin!(attempt_fut);
         let mut reported = false;
         loop {

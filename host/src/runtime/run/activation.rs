@@ -10,6 +10,7 @@ use tracing::Instrument;
 use crate::engine::bindings::types as wit;
 use crate::engine::limits::LimitExceeded;
 use crate::journal::{ErrorRecord, NewEvent, RunRecord, RunStatus, UnixMs, WriteOp};
+use crate::metrics::{ActivationOutcome, InstanceKind};
 
 use super::interrupt::Interrupt;
 use super::replay::ReplayLog;
@@ -56,6 +57,18 @@ impl Outcome {
             Outcome::Lost { .. } => RunStatus::Running,
         }
     }
+
+    /// How `GET /metrics` counts it.
+    pub fn metric(&self) -> ActivationOutcome {
+        match self {
+            Outcome::Completed { .. } => ActivationOutcome::completed,
+            Outcome::Failed { .. } => ActivationOutcome::failed,
+            Outcome::Suspended { .. } => ActivationOutcome::suspended,
+            Outcome::Cancelled => ActivationOutcome::cancelled,
+            Outcome::Diverged { .. } => ActivationOutcome::diverged,
+            Outcome::Lost { .. } => ActivationOutcome::lost,
+        }
+    }
 }
 
 impl Runtime {
@@ -64,6 +77,7 @@ impl Runtime {
         let span = tracing::info_span!("run", run = %run.id, workflow = %run.workflow,
                                        activation = run.activations);
         let run_id = run.id.clone();
+        let workflow = run.workflow.clone();
         let active = self.register(&run_id);
         let outcome = self
             .activate_inner(run, active.clone())
@@ -81,6 +95,7 @@ impl Runtime {
             }
         }
         self.unregister(&run_id);
+        self.metrics.activation(&workflow, outcome.metric());
         outcome
     }
 
@@ -175,6 +190,7 @@ impl Runtime {
         BodyState,
         wasmtime::Result<Result<String, wit::WorkflowError>>,
     ) {
+        let _live = self.metrics.instance(InstanceKind::body);
         let mut store = self.engine.store(state);
         let result = async {
             let instance = version.body.instantiate_async(&mut store).await?;

@@ -8,14 +8,13 @@
 //! holds the checks every start of a run makes; `scheduler.rs` finds due
 //! and orphaned runs; `ownership.rs` says whether another worker is alive;
 //! `lease.rs` whether this one still may start side effects;
-//! `heartbeat.rs` keeps this worker's heartbeat; `metrics.rs` counts.
+//! `heartbeat.rs` keeps this worker's heartbeat.
 
 pub(in crate::runtime) mod activation;
 pub mod active;
 pub(in crate::runtime) mod heartbeat;
 pub mod interrupt;
 pub mod lease;
-pub mod metrics;
 pub mod ownership;
 pub mod replay;
 pub mod scheduler;
