@@ -26,6 +26,7 @@ mod js;
 mod lease;
 mod limits;
 mod llm;
+mod logs;
 mod metrics;
 mod ownership;
 mod parallel;

@@ -9,6 +9,7 @@ mod exit;
 mod format;
 mod human;
 mod input;
+mod logs;
 mod progress;
 mod quickstart;
 mod retry;
@@ -47,6 +48,16 @@ pub struct Cli {
     /// Machine-readable output.
     #[arg(long, global = true)]
     json: bool,
+    /// How log lines on standard error are written: text, or json (one
+    /// object a line); RUST_LOG picks which are (default warn).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "CAIRN_LOG_FORMAT"
+    )]
+    log_format: logs::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -161,7 +172,7 @@ impl Env {
 /// Entry point of the binary.
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    logs::init(cli.log_format);
     let json = cli.json;
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -172,16 +183,6 @@ pub fn main() -> std::process::ExitCode {
         Ok(code) => code.into(),
         Err(exit) => exit.report(json),
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
 }
 
 async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
