@@ -9,6 +9,7 @@ mod agent;
 mod agent_durable;
 mod api;
 mod backends;
+mod backup;
 mod bad_input;
 mod browser;
 mod cancel;

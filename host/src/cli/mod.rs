@@ -2,6 +2,7 @@
 //! `--config` and `--json`; exit codes: 0 success (a suspended run
 //! included), 1 the run failed, 2 bad usage or input, 3 not found.
 
+mod backup;
 mod conversation;
 mod deploy;
 mod doctor;
@@ -135,6 +136,9 @@ enum Command {
     /// schema version, the write lock and a full integrity check; exit 2
     /// on any problem.
     Doctor,
+    /// Copy the database consistently to FILE, even while `cairn serve`
+    /// runs on it (restore: copy it back with no cairn running).
+    Backup(backup::BackupArgs),
 }
 
 /// Everything a command needs from the global flags.
@@ -220,6 +224,7 @@ async fn dispatch(cli: Cli) -> Result<ExitKind, Exit> {
         Command::Quickstart => quickstart::quickstart(&env).await,
         Command::Doctor => doctor::doctor(&env),
         Command::Schedules { workflow } => schedules::schedules(&env, workflow).await,
+        Command::Backup(a) => backup::backup(&env, a),
         Command::Completions { .. } => Ok(ExitKind::Success),
     }
 }

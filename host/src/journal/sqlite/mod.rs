@@ -10,6 +10,7 @@
 //! `check.rs` is the bounded `quick_check` at open and `cairn doctor`'s
 //! examination.
 
+pub mod backup;
 pub mod check;
 mod counts;
 mod error;
