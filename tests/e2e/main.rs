@@ -35,6 +35,7 @@ mod progress;
 mod python;
 mod python_agent;
 mod replay;
+mod restart;
 mod retries;
 mod retry;
 mod schedules;

@@ -13,6 +13,7 @@ mod input;
 mod logs;
 mod progress;
 mod quickstart;
+mod restart;
 mod retry;
 mod run;
 pub mod runs;

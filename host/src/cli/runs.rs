@@ -47,6 +47,22 @@ enum RunsCommand {
         /// The run id.
         run: String,
     },
+    /// A new run whose journal is a copy of RUN's entries before --from,
+    /// on the workflow's active version (or --to), executed here.
+    Restart {
+        /// The run id.
+        run: String,
+        /// The journal position to rerun from: entries before it are
+        /// copied, the one at it and later run live.
+        #[arg(long)]
+        from: u32,
+        /// The version to run on (sha or unique prefix).
+        #[arg(long)]
+        to: Option<String>,
+        /// Stay until the run completes, sleeping through its timers.
+        #[arg(long)]
+        wait: bool,
+    },
 }
 
 pub async fn runs(env: &Env, a: RunsArgs) -> Result<ExitKind, Exit> {
@@ -54,6 +70,12 @@ pub async fn runs(env: &Env, a: RunsArgs) -> Result<ExitKind, Exit> {
     match a.command {
         Some(RunsCommand::Show { run }) => show(env, &*store, &run).await,
         Some(RunsCommand::Watch { run }) => watch(env, &*store, &run).await,
+        Some(RunsCommand::Restart {
+            run,
+            from,
+            to,
+            wait,
+        }) => super::restart::restart(env, &run, from, to, wait).await,
         None => list(env, &*store, a).await,
     }
 }
@@ -192,6 +214,9 @@ async fn show(env: &Env, store: &dyn Storage, id: &str) -> Result<ExitKind, Exit
     );
     if let Some(s) = &run.session_id {
         println!("session   {s}");
+    }
+    if let Some(o) = &run.restarted_from {
+        println!("restarted from {} at seq {}", o.run_id, o.seq);
     }
     if let Some(w) = run.wake_at.filter(|_| run.status == RunStatus::Sleeping) {
         println!(

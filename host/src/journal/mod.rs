@@ -232,6 +232,16 @@ pub enum WriteOp {
         forced: bool,
         at: UnixMs,
     },
+    /// Creates `run` with `entries` (a copy of part of another run's
+    /// journal, renumbered from 0) already in its journal, linked to
+    /// `origin`, in one transaction; refused (`NotFound`) when the origin
+    /// run does not exist. Answered like `CreateRun`.
+    Restart {
+        /// Boxed: the op queue's element stays small.
+        run: Box<NewRun>,
+        origin: RestartOrigin,
+        entries: Vec<NewEntry>,
+    },
     /// Notes that a run was checked against `version` and stays where it is.
     MarkChecked {
         run_id: String,

@@ -138,6 +138,20 @@ pub struct RunRecord {
     pub checked_version: Option<String>,
     /// Tokens its LLM calls used so far.
     pub llm: super::LlmUsage,
+    /// The run this one restarted, and from which journal position.
+    pub restarted_from: Option<RestartOrigin>,
+}
+
+/// Where a restarted run came from: its journal is a copy of `run_id`'s
+/// entries before `seq`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartOrigin {
+    pub run_id: String,
+    pub seq: u32,
+    /// Where the body's logical clock starts: the first run's `created_at`
+    /// (before its first entry the body reads that time, so the copied
+    /// prefix replays the same readings).
+    pub clock_origin: UnixMs,
 }
 
 /// The kind of a journal entry; part of its replay key.

@@ -20,6 +20,7 @@ use crate::journal::{NewRun, RunRecord, RunStatus, Storage, StoreError, WriteOp,
 use run::interrupt::Interrupt;
 use run::{lease, start};
 
+pub use outside::restart::{RestartError, RestartOptions};
 pub use outside::retry::{RetryError, RetryReport};
 pub use outside::{human, respond};
 pub use run::activation::Outcome;

@@ -11,6 +11,7 @@ mod error;
 mod extract;
 mod human;
 mod metrics;
+mod restart;
 mod retry;
 mod runs;
 pub mod schedules;
@@ -85,6 +86,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(runs::journal))
         .routes(routes!(runs::cancel))
         .routes(routes!(retry::retry))
+        .routes(routes!(restart::restart))
         .routes(routes!(sse::events))
         .routes(routes!(human::list))
         .routes(routes!(human::respond))

@@ -55,6 +55,10 @@ pub struct RunView {
     pub owner: Option<String>,
     /// Tokens its LLM calls used.
     pub llm: LlmUsageView,
+    /// The run this one was restarted from (`cairn runs restart`), and the
+    /// journal position: its journal began as a copy of the entries before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarted_from: Option<RestartView>,
     /// Run state (key → JSON value); only on a single run.
     #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,10 +91,21 @@ impl RunView {
                 input_tokens: r.llm.input_tokens,
                 output_tokens: r.llm.output_tokens,
             },
+            restarted_from: r.restarted_from.as_ref().map(|o| RestartView {
+                run_id: o.run_id.clone(),
+                seq: o.seq,
+            }),
             state: None,
             session_state: None,
         }
     }
+}
+
+/// Where a restarted run came from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RestartView {
+    pub run_id: String,
+    pub seq: u32,
 }
 
 /// Token usage of a run's LLM calls.

@@ -15,13 +15,15 @@
 //! journals, `human.rs` those on answers and signals, `versions.rs` those
 //! on deployed versions, `deliveries.rs` those on webhook deliveries and
 //! schedule ticks, `ops.rs` those of operations (run counts),
-//! `differential.rs` random op sequences checked
+//! `restart.rs` those on restarted runs, `differential.rs` random op
+//! sequences checked
 //! against a model of the rules.
 
 pub mod deliveries;
 pub mod differential;
 pub mod human;
 pub mod ops;
+pub mod restart;
 pub mod runs;
 pub mod versions;
 
@@ -66,6 +68,8 @@ macro_rules! storage_conformance {
             versions::gc_removes_versions_nothing_holds,
             deliveries::a_delivery_starts_its_runs_once_and_the_latest_is_read,
             ops::run_counts_group_by_workflow_and_status,
+            restart::a_restart_creates_the_run_with_its_prefix_state_and_link,
+            restart::a_restart_of_an_unknown_run_creates_nothing,
             differential::random_ops_agree_with_the_model,
         );
     };

@@ -17,6 +17,7 @@ mod error;
 mod human;
 mod read;
 mod readers;
+mod restart;
 mod retry;
 pub mod schema;
 mod versions;

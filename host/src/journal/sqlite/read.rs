@@ -3,14 +3,14 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::journal::{
-    DeliveryRecord, EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RunEvent,
-    RunFilter, RunRecord, RunStatus, SignalRecord, StateKey, StoreError, UnixMs, VersionRecord,
-    VersionSummary, WorkerRecord,
+    DeliveryRecord, EntryKind, ErrorRecord, JournalEntry, LlmUsage, PendingPrompt, RestartOrigin,
+    RunEvent, RunFilter, RunRecord, RunStatus, SignalRecord, StateKey, StoreError, UnixMs,
+    VersionRecord, VersionSummary, WorkerRecord,
 };
 
 const RUN_COLUMNS: &str = "id, workflow, version, status, input, output, error, session_id,
     created_at, updated_at, wake_at, owner, activations, seed, checked_version,
-    llm_calls, llm_input_tokens, llm_output_tokens";
+    llm_calls, llm_input_tokens, llm_output_tokens, restarted_from, restart_seq, restart_clock";
 
 fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> {
     let status: String = r.get(3)?;
@@ -46,6 +46,18 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>> 
             calls: r.get::<_, i64>(15)? as u64,
             input_tokens: r.get::<_, i64>(16)? as u64,
             output_tokens: r.get::<_, i64>(17)? as u64,
+        },
+        restarted_from: match (
+            r.get::<_, Option<String>>(18)?,
+            r.get::<_, Option<u32>>(19)?,
+            r.get::<_, Option<UnixMs>>(20)?,
+        ) {
+            (Some(run_id), Some(seq), Some(clock_origin)) => Some(RestartOrigin {
+                run_id,
+                seq,
+                clock_origin,
+            }),
+            _ => None,
         },
     }))
 }

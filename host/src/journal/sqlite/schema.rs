@@ -130,6 +130,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN llm_input_tokens INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE runs ADD COLUMN llm_output_tokens INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 5: `cairn runs restart`: the run a run was restarted from.
+    r#"
+    ALTER TABLE runs ADD COLUMN restarted_from TEXT;
+    ALTER TABLE runs ADD COLUMN restart_seq INTEGER;
+    ALTER TABLE runs ADD COLUMN restart_clock INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -76,6 +76,11 @@ pub(super) fn apply(conn: &Connection, op: WriteOp) -> Result<WriteOutcome, Stor
             forced,
             at,
         } => super::retry::retry(conn, &run_id, to.as_deref(), forced, at),
+        WriteOp::Restart {
+            run,
+            origin,
+            entries,
+        } => super::restart::restart(conn, *run, &origin, &entries),
         WriteOp::MarkChecked {
             run_id,
             version,
@@ -324,7 +329,7 @@ fn delivery(
     })
 }
 
-fn create_run(conn: &Connection, run: NewRun) -> Result<WriteOutcome, StoreError> {
+pub(super) fn create_run(conn: &Connection, run: NewRun) -> Result<WriteOutcome, StoreError> {
     if let Some(key) = &run.idempotency_key {
         let existing: Option<String> = conn
             .prepare_cached("SELECT run_id FROM run_keys WHERE key = ?1")?

@@ -34,7 +34,9 @@ impl BodyState {
         active: Arc<ActiveRun>,
         dry: bool,
     ) -> BodyState {
-        let clock = LogicalClock::new(run.created_at);
+        // A restarted run's copied prefix replays the first run's clock.
+        let origin = run.restarted_from.as_ref().map(|o| o.clock_origin);
+        let clock = LogicalClock::new(origin.unwrap_or(run.created_at));
         let limits = rt.config.limits;
         let sandbox = Sandbox::body(&clock, run.seed, &limits);
         sandbox.output.set_muted(log.replaying());

@@ -56,8 +56,11 @@ pub fn set(
         .log
         .next_key(EntryKind::StateSet, &format!("{}:{key}", scope_name(scope)));
     if cx.replayed(&jkey, Some(&hash))?.is_none() {
+        // The value is journaled too, so a restart from a later position
+        // can rebuild the run's state as it was there.
+        let journaled = Some(value.clone());
         let effect = StateEffect::Set { key: skey, value };
-        cx.record(&jkey, Some(hash), true, None, Some(effect), Vec::new());
+        cx.record(&jkey, Some(hash), true, journaled, Some(effect), Vec::new());
     }
     Ok(Ok(()))
 }
