@@ -16,6 +16,7 @@ pub mod human;
 pub mod model;
 mod open;
 mod problem;
+pub mod rules;
 pub mod sqlite;
 pub mod stats;
 

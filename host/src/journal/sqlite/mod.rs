@@ -1,9 +1,10 @@
 //! The SQLite backend: one writer thread with group commit, a small pool of
 //! read connections, WAL mode.
 //!
-//! `writer.rs` is the thread that owns the write connection; `write.rs`
-//! applies each op (`versions.rs` those on versions, `human.rs` answers and
-//! signals, `retry.rs` the retry of a failed run); `read.rs` holds
+//! `writer.rs` is the thread that owns the write connection and applies
+//! each op through the backend-neutral rules (`journal/rules/`) over
+//! `tx.rs`, the SQLite primitives (`versions.rs` those on versions and
+//! deliveries); no lifecycle rule lives in this folder. `read.rs` holds
 //! the queries and `readers.rs` the read connections they run on;
 //! `schema.rs` the migrations and the check that a file is cairn's;
 //! `error.rs` turns SQLite's errors into [`DatabaseProblem`](crate::journal::DatabaseProblem)s;
@@ -14,14 +15,11 @@ pub mod backup;
 pub mod check;
 mod counts;
 mod error;
-mod human;
 mod read;
 mod readers;
-mod restart;
-mod retry;
 pub mod schema;
+mod tx;
 mod versions;
-mod write;
 mod writer;
 
 use std::path::Path;
@@ -32,6 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 use self::error::Place;
 use self::readers::Readers;
 use self::writer::Writer;
+use crate::clock::{Clock, SystemClock};
 use crate::journal::{
     CommitStats, DeliveryRecord, Durability, JournalEntry, PendingPrompt, PendingWrite, Reads,
     RunCount, RunEvent, RunFilter, RunRecord, SignalRecord, StateKey, Storage, StoreError, UnixMs,
@@ -58,6 +57,16 @@ impl SqliteStore {
     /// database that cannot be used is refused with a
     /// [`StoreError::Database`] saying why and what to do.
     pub fn open_with(path: &Path, options: OpenOptions) -> Result<SqliteStore, StoreError> {
+        Self::open_with_clock(path, options, Arc::new(SystemClock))
+    }
+
+    /// [`SqliteStore::open_with`], with the clock the lifecycle rules read
+    /// where an op carries no time (a claim's event).
+    pub fn open_with_clock(
+        path: &Path,
+        options: OpenOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<SqliteStore, StoreError> {
         let place = Place::new(path, options.lock_timeout);
         let mut conn = raw_conn(&place)?;
         // Check before any pragma: WAL mode would rewrite a foreign file,
@@ -73,7 +82,7 @@ impl SqliteStore {
         }
         configure(&conn, &place, options.durability)?;
         schema::prepare(&mut conn, &place.display).map_err(|e| place.reclassify(e))?;
-        let writer = Writer::start(conn, options.durability, place.clone());
+        let writer = Writer::start(conn, options.durability, place.clone(), clock);
         Ok(SqliteStore {
             writer,
             readers: Readers::new(place, options.durability),

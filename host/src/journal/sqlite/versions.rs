@@ -1,167 +1,84 @@
-//! The ops on deployed versions, applied to SQLite: deploy, moving a run
-//! to another version, the upgrade check's mark, garbage collection and
-//! the cache of compiled artefacts.
+//! The SQLite statements behind the [`Tx`](crate::journal::rules::Tx)
+//! primitives on versions and webhook deliveries (the rules that use them
+//! are in `journal/rules/versions.rs` and `rules/create.rs`).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::write::{insert_entry, insert_events};
-use crate::journal::{
-    EntryKind, EventKind, JournalEntry, MovedRecord, NewEntry, NewEvent, StoreError, UnixMs,
-    VersionRecord, WriteOutcome, record_json,
-};
+use crate::journal::{StoreError, UnixMs, VersionRecord};
 
-/// Stores a version (once per sha) and, with `activate`, makes it the
-/// active version of `workflows`.
-pub(super) fn deploy(
-    conn: &Connection,
-    version: &VersionRecord,
-    workflows: &[String],
-    activate: bool,
-) -> Result<WriteOutcome, StoreError> {
+pub(super) fn insert_version(conn: &Connection, v: &VersionRecord) -> Result<bool, StoreError> {
     let inserted = conn.execute(
         "INSERT OR IGNORE INTO versions
              (sha, bytes, manifest, deployed_at, allow_http, strict, pin)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
-            version.sha,
-            version.bytes,
-            version.manifest,
-            version.deployed_at,
-            serde_json::to_string(&version.allow_http).expect("strings serialize"),
-            version.strict,
-            version.pin,
+            v.sha,
+            v.bytes,
+            v.manifest,
+            v.deployed_at,
+            serde_json::to_string(&v.allow_http).expect("strings serialize"),
+            v.strict,
+            v.pin,
         ],
     )?;
-    if activate {
-        for w in workflows {
-            conn.execute(
-                "INSERT INTO workflows (name, active_version) VALUES (?1, ?2)
-                 ON CONFLICT (name) DO UPDATE SET active_version = excluded.active_version",
-                params![w, version.sha],
-            )?;
-        }
-    }
-    Ok(WriteOutcome::Deployed { new: inserted == 1 })
+    Ok(inserted == 1)
 }
 
-/// Moves a run from version `from_to.0` to `from_to.1` if it is still on
-/// the first, not ended, and owned by nobody or by `owner`.
-pub(super) fn move_run(
+pub(super) fn set_active_version(
     conn: &Connection,
-    run_id: &str,
-    owner: &str,
-    (from, to): (&str, &str),
-    forced: bool,
-    at: UnixMs,
-) -> Result<WriteOutcome, StoreError> {
-    let changed = conn.execute(
-        "UPDATE runs SET version = ?3, checked_version = NULL, updated_at = ?5
-         WHERE id = ?1 AND version = ?2 AND (owner IS NULL OR owner = ?4)
-           AND status NOT IN ('completed', 'failed', 'cancelled', 'diverged')",
-        params![run_id, from, to, owner, at],
-    )?;
-    if changed == 0 {
-        return Ok(WriteOutcome::Moved(false));
-    }
-    record_move(conn, run_id, from, to, forced, at)?;
-    Ok(WriteOutcome::Moved(true))
-}
-
-pub(super) fn mark_checked(
-    conn: &Connection,
-    run_id: &str,
-    version: &str,
-    events: &[NewEvent],
-) -> Result<WriteOutcome, StoreError> {
+    workflow: &str,
+    sha: &str,
+) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE runs SET checked_version = ?2 WHERE id = ?1",
-        params![run_id, version],
+        "INSERT INTO workflows (name, active_version) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET active_version = excluded.active_version",
+        params![workflow, sha],
     )?;
-    insert_events(conn, run_id, events)?;
-    Ok(WriteOutcome::Done)
+    Ok(())
 }
 
-/// Deletes versions no run holds and no workflow has active, and the
-/// artefacts no remaining version has.
-pub(super) fn gc(conn: &Connection) -> Result<WriteOutcome, StoreError> {
+pub(super) fn unreferenced_versions(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT sha FROM versions
          WHERE sha NOT IN (SELECT version FROM runs)
            AND sha NOT IN (SELECT active_version FROM workflows)",
     )?;
-    let shas: Vec<String> = stmt
+    let shas = stmt
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    for sha in &shas {
-        conn.execute("DELETE FROM versions WHERE sha = ?1", [sha])?;
-    }
-    // Artefacts of removed versions, and of files only ever
-    // replayed against (`cairn replay --with`).
-    conn.execute(
-        "DELETE FROM compiled WHERE sha NOT IN (SELECT sha FROM versions)",
-        [],
-    )?;
-    Ok(WriteOutcome::Removed(shas))
+    Ok(shas)
 }
 
-pub(super) fn put_compiled(
+pub(super) fn delivery(
     conn: &Connection,
-    sha: &str,
-    engine_hash: &str,
-    bytes: &[u8],
-) -> Result<WriteOutcome, StoreError> {
-    conn.execute(
-        "INSERT OR REPLACE INTO compiled (sha, engine_hash, bytes) VALUES (?1, ?2, ?3)",
-        params![sha, engine_hash, bytes],
-    )?;
-    Ok(WriteOutcome::Done)
+    source: &str,
+    delivery_id: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let seen: Option<String> = conn
+        .query_row(
+            "SELECT runs FROM webhook_deliveries WHERE source = ?1 AND delivery_id = ?2",
+            params![source, delivery_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(seen.map(|runs| serde_json::from_str(&runs).unwrap_or_default()))
 }
 
-/// Journals a run's move to version `to` (a `moved` entry at the run's
-/// next seq) and records the `version` event.
-pub(super) fn record_move(
+pub(super) fn insert_delivery(
     conn: &Connection,
-    run_id: &str,
-    from: &str,
-    to: &str,
-    forced: bool,
-    at: i64,
+    (source, delivery_id): (&str, &str),
+    at: UnixMs,
+    runs: &[String],
 ) -> Result<(), StoreError> {
-    let seq: i64 = conn.query_row(
-        "SELECT coalesce(max(seq) + 1, 0) FROM journal WHERE run_id = ?1",
-        [run_id],
-        |r| r.get(0),
-    )?;
-    let value = record_json(&MovedRecord {
-        from: from.to_string(),
-        to: to.to_string(),
-        forced,
-    });
-    let entry = JournalEntry {
-        seq: seq as u32,
-        kind: EntryKind::Moved,
-        name: "version".into(),
-        occurrence: 0,
-        input_hash: None,
-        ok: true,
-        value: Some(value),
-        created_at: at,
-    };
-    insert_entry(
-        conn,
-        run_id,
-        &NewEntry {
-            entry,
-            effect: None,
-        },
-    )?;
-    insert_events(
-        conn,
-        run_id,
-        &[NewEvent {
+    conn.execute(
+        "INSERT INTO webhook_deliveries (source, delivery_id, received_at, runs)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            source,
+            delivery_id,
             at,
-            kind: EventKind::Version,
-            data: serde_json::json!({"moved": true, "from": from, "to": to, "forced": forced}),
-        }],
-    )
+            serde_json::to_string(runs).expect("ids")
+        ],
+    )?;
+    Ok(())
 }

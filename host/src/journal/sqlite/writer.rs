@@ -12,7 +12,9 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::error::Place;
-use super::write::apply;
+use super::tx::SqliteTx;
+use crate::clock::Clock;
+use crate::journal::rules;
 use crate::journal::stats::CommitCounters;
 use crate::journal::{CommitStats, PendingWrite, StoreError, WriteOp, WriteOutcome};
 
@@ -39,13 +41,18 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the thread that owns `conn`.
-    pub fn start(conn: Connection, durability: crate::journal::Durability, place: Place) -> Writer {
+    pub fn start(
+        conn: Connection,
+        durability: crate::journal::Durability,
+        place: Place,
+        clock: Arc<dyn Clock>,
+    ) -> Writer {
         let (tx, rx) = mpsc::channel();
         let counters = Arc::new(CommitCounters::default());
         let c = counters.clone();
         std::thread::Builder::new()
             .name("cairn-journal-writer".into())
-            .spawn(move || run(conn, rx, c, place))
+            .spawn(move || run(conn, rx, c, place, clock))
             .expect("spawn the journal writer thread");
         let wait_spin = match durability {
             crate::journal::Durability::Full => std::time::Duration::ZERO,
@@ -134,7 +141,13 @@ fn next_job(rx: &mpsc::Receiver<Job>) -> Option<Job> {
     }
 }
 
-fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<CommitCounters>, place: Place) {
+fn run(
+    mut conn: Connection,
+    rx: mpsc::Receiver<Job>,
+    counters: Arc<CommitCounters>,
+    place: Place,
+    clock: Arc<dyn Clock>,
+) {
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = next_job(&rx) {
         batch.push(first);
@@ -149,7 +162,7 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Job>, counters: Arc<CommitCounte
                 counters.taken();
             }
         }
-        commit_batch(&mut conn, &mut batch, &counters, &place);
+        commit_batch(&mut conn, &mut batch, &counters, (&place, &*clock));
     }
 }
 
@@ -157,7 +170,7 @@ fn commit_batch(
     conn: &mut Connection,
     batch: &mut Vec<Job>,
     counters: &CommitCounters,
-    place: &Place,
+    (place, clock): (&Place, &dyn Clock),
 ) {
     let mut results: Vec<Result<WriteOutcome, StoreError>> = Vec::with_capacity(batch.len());
     let mut ops = 0u64;
@@ -178,7 +191,7 @@ fn commit_batch(
                             events: Vec::new(),
                         },
                     );
-                    match apply(&sp, op) {
+                    match rules::apply(&mut SqliteTx(&sp), op, clock) {
                         Ok(outcome) => {
                             sp.commit()?;
                             results.push(Ok(outcome));
