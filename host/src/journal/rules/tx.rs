@@ -17,8 +17,7 @@
 
 use crate::journal::{
     EntryKind, ErrorRecord, JournalEntry, LlmUsage, NewEvent, NewRun, NewSignal, RestartOrigin,
-    RunRecord,
-    RunStatus, StateKey, StoreError, UnixMs, VersionRecord, WorkerRecord,
+    RunRecord, RunStatus, StateKey, StoreError, UnixMs, VersionRecord, WorkerRecord,
 };
 
 /// What the rules read of a run before they decide (the row read for
