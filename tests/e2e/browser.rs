@@ -25,8 +25,24 @@ fn chromium() -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Chromium, or `None` when it is missing and `CAIRN_SKIP_BROWSER_TESTS=1`
+/// says to skip; panics, naming what to install, when it is missing else.
+pub fn chromium_or_skip() -> Option<PathBuf> {
+    if let Some(path) = chromium() {
+        return Some(path);
+    }
+    if std::env::var("CAIRN_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
+        eprintln!("browser test skipped: CAIRN_SKIP_BROWSER_TESTS=1 and no Chromium");
+        return None;
+    }
+    panic!(
+        "the browser test needs Chromium at /usr/bin/chromium (Debian: `apt-get install \
+         chromium`; .ci/run installs it) or $CHROMIUM; set CAIRN_SKIP_BROWSER_TESTS=1 to skip"
+    );
+}
+
 /// Installs the driver once (`npm ci` from the lockfile).
-fn driver() -> PathBuf {
+pub fn driver() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = repo().join("tests/browser");
@@ -68,15 +84,8 @@ fn waiting_run(c: &Cairn, workflow: &str, input: serde_json::Value) -> String {
 
 #[test]
 fn the_page_shows_a_waiting_run_approves_it_and_answers_prompts() {
-    let Some(chromium) = chromium() else {
-        if std::env::var("CAIRN_SKIP_BROWSER_TESTS").as_deref() == Ok("1") {
-            eprintln!("browser test skipped: CAIRN_SKIP_BROWSER_TESTS=1 and no Chromium");
-            return;
-        }
-        panic!(
-            "the browser test needs Chromium at /usr/bin/chromium (Debian: `apt-get install \
-             chromium`; .ci/run installs it) or $CHROMIUM; set CAIRN_SKIP_BROWSER_TESTS=1 to skip"
-        );
+    let Some(chromium) = chromium_or_skip() else {
+        return;
     };
     let driver = driver();
     let c = Cairn::new().env("CAIRN_TEST_FAKE_LLM_KEY", "k");

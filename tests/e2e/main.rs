@@ -12,6 +12,7 @@ mod backends;
 mod backup;
 mod bad_input;
 mod browser;
+mod browser_operations;
 mod cancel;
 mod cli_input;
 mod compat;

@@ -17,6 +17,7 @@ mod runs;
 pub mod schedules;
 pub mod signature;
 mod sse;
+mod started;
 mod triggers;
 mod versions;
 pub mod views;

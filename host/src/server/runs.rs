@@ -14,7 +14,7 @@ use super::views::{
     EntryView, JournalQuery, JournalView, MAX_JOURNAL_PAGE, MAX_PAGE, MAX_SEQ, RunPage, RunQuery,
     RunView, kv_object,
 };
-use super::{ApiError, ApiResult, AppState};
+use super::{ApiError, ApiResult, AppState, started};
 
 /// A run to start.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -96,6 +96,21 @@ pub async fn list(
             ))
         })?),
     };
+    for (name, t) in [
+        ("created_after", q.created_after),
+        ("created_before", q.created_before),
+    ] {
+        if let Some(t) = t.filter(|&t| t < 0) {
+            return Err(ApiError::bad_request(format!(
+                "{name} is {t}; a time is Unix milliseconds, 0 or more"
+            )));
+        }
+    }
+    // Created before a time: the same bound as a cursor, whichever is lower.
+    let before = match (before, q.created_before) {
+        (Some(c), Some(t)) => Some(c.min((t, String::new()))),
+        (c, t) => c.or(t.map(|t| (t, String::new()))),
+    };
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::bad_request(format!(
@@ -113,7 +128,13 @@ pub async fn list(
             before,
         })
         .await?;
-    let more = runs.len() > limit as usize;
+    // Newest first: the runs created since a time are a prefix of the list.
+    let total = runs.len();
+    let runs: Vec<_> = runs
+        .into_iter()
+        .take_while(|r| q.created_after.is_none_or(|t| r.created_at >= t))
+        .collect();
+    let more = runs.len() > limit as usize && runs.len() == total;
     let page: Vec<_> = runs.into_iter().take(limit as usize).collect();
     let next_cursor = if more {
         page.last().map(|r| format!("{}:{}", r.created_at, r.id))
@@ -196,9 +217,22 @@ pub async fn journal(
     } else {
         None
     };
+    let starts = if started::wanted(&entries) {
+        started::started_at(&entries, &state.rt.store.events(&id, 0).await?)
+    } else {
+        vec![None; entries.len()]
+    };
+    let views = entries
+        .iter()
+        .zip(starts)
+        .map(|(e, started_at)| EntryView {
+            started_at,
+            ..EntryView::from(e)
+        })
+        .collect();
     Ok(Json(JournalView {
         run_id: id,
-        entries: entries.iter().map(EntryView::from).collect(),
+        entries: views,
         next_after,
     }))
 }

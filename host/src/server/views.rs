@@ -159,6 +159,12 @@ pub struct RunQuery {
     pub workflow: Option<String>,
     /// Runs of this session only.
     pub session: Option<String>,
+    /// Runs created at or after this time (Unix milliseconds) only.
+    #[param(minimum = 0)]
+    pub created_after: Option<UnixMs>,
+    /// Runs created before this time (Unix milliseconds) only.
+    #[param(minimum = 0)]
+    pub created_before: Option<UnixMs>,
     /// Page size (default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -182,7 +188,15 @@ pub struct EntryView {
     pub ok: bool,
     pub value: Option<serde_json::Value>,
     pub input_hash: Option<String>,
+    /// When the entry was written: when its work ended (a step's last
+    /// attempt, an answer, a signal taken), or began (a sleep, a prompt).
     pub at: UnixMs,
+    /// When its work began, where the run's events say and `at` does not:
+    /// a step's last attempt or a failed attempt (`step`, `step-attempt`),
+    /// an LLM call (`llm`), a wait that suspended the run for a signal
+    /// (`event`: when the run went `waiting`). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<UnixMs>,
 }
 
 impl From<&JournalEntry> for EntryView {
@@ -196,6 +210,7 @@ impl From<&JournalEntry> for EntryView {
             value: e.value.as_deref().map(json_value),
             input_hash: e.input_hash.clone(),
             at: e.created_at,
+            started_at: None,
         }
     }
 }

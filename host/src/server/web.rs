@@ -9,55 +9,44 @@ use axum::routing::get;
 use crate::journal::{EntryKind, EventKind, RunStatus};
 
 const INDEX: &str = include_str!("web/index.html");
-const APP: &str = include_str!("web/app.js");
-const RUN: &str = include_str!("web/run.js");
 const STYLE: &str = include_str!("web/style.css");
+/// The scripts, by path; index.html loads them in this order.
+const SCRIPTS: [(&str, &str); 5] = [
+    ("/timeline.js", include_str!("web/timeline.js")),
+    ("/actions.js", include_str!("web/actions.js")),
+    ("/run.js", include_str!("web/run.js")),
+    ("/versions.js", include_str!("web/versions.js")),
+    ("/app.js", include_str!("web/app.js")),
+];
+
+fn javascript(text: String) -> axum::response::Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
 
 /// The page's routes; they carry no data, so they need no token.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
+    let mut router = Router::new()
         .route(
             "/",
             get(|| async {
                 ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX).into_response()
             }),
         )
-        .route(
-            "/app.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    APP,
-                )
-                    .into_response()
-            }),
-        )
-        .route(
-            "/run.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    RUN,
-                )
-                    .into_response()
-            }),
-        )
-        .route(
-            "/vocabulary.js",
-            get(|| async {
-                (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-                    vocabulary(),
-                )
-                    .into_response()
-            }),
-        )
+        .route("/vocabulary.js", get(|| async { javascript(vocabulary()) }))
         .route(
             "/style.css",
             get(|| async {
                 ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
             }),
-        )
+        );
+    for (path, text) in SCRIPTS {
+        router = router.route(path, get(move || async move { javascript(text.into()) }));
+    }
+    router
 }
 
 /// The names the page matches on, from the server's own types, so the page

@@ -1,5 +1,5 @@
 //! Runs over HTTP: deploy, start, get, journal, events and cancel with their errors, idempotent
-//! starts, cursor pagination.
+//! starts, cursor pagination, time ranges, entries' start times.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -141,6 +141,54 @@ async fn idempotent_start_cancel_and_cursor_pagination() {
     let mut sorted = seen.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, sorted, "newest first, no repeats");
+    // A time range: created_after inclusive, created_before exclusive,
+    // with the other filters and paging.
+    let t = seen[2].0;
+    let ids = |v: &Value| -> Vec<String> {
+        v["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["run_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let want = |keep: &dyn Fn(i64) -> bool| -> Vec<String> {
+        seen.iter()
+            .filter(|(at, _)| keep(*at))
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    let (st, before) = s
+        .get(&format!("/v1/runs?workflow=counter&created_before={t}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{before:#}");
+    assert_eq!(ids(&before), want(&|at| at < t));
+    let (_, since) = s
+        .get(&format!("/v1/runs?workflow=counter&created_after={t}"))
+        .await;
+    assert_eq!(ids(&since), want(&|at| at >= t));
+    let (_, first) = s
+        .get(&format!(
+            "/v1/runs?workflow=counter&limit=1&created_after={t}"
+        ))
+        .await;
+    assert_eq!(ids(&first), want(&|at| at >= t)[..1]);
+    let (_, range) = s
+        .get(&format!(
+            "/v1/runs?session=p&created_after={t}&created_before={}",
+            seen[0].0 + 1
+        ))
+        .await;
+    assert_eq!(ids(&range), want(&|at| at >= t));
+    assert_eq!(range["next_cursor"], Value::Null);
+    for q in [
+        "created_after=-1",
+        "created_before=-5",
+        "created_after=soon",
+    ] {
+        let (st, body) = s.get(&format!("/v1/runs?{q}")).await;
+        assert_error(st, &body, StatusCode::BAD_REQUEST, "bad-request");
+    }
     let (st, filtered) = s.get("/v1/runs?status=cancelled").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(filtered["runs"].as_array().unwrap().len(), 1);
@@ -169,6 +217,12 @@ async fn the_journal_pages_by_cursor() {
     };
     assert_eq!(seqs(&all), [0, 1, 2, 3, 4]);
     assert_eq!(all["next_after"], Value::Null);
+    // Each step says when its attempt began (from its event), no later
+    // than its entry was written.
+    for e in all["entries"].as_array().unwrap() {
+        let started = e["started_at"].as_i64().expect("a step's started_at");
+        assert!(started <= e["at"].as_i64().unwrap(), "{e:#}");
+    }
 
     // Pages of two, each after the last seq of the one before.
     let mut got = Vec::new();

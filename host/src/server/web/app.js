@@ -26,9 +26,11 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+const DATE_TIME = new Intl.DateTimeFormat([], { dateStyle: "short", timeStyle: "medium" });
+
 function time(ms) {
   if (!ms) return "";
-  return new Date(ms).toLocaleString();
+  return DATE_TIME.format(new Date(ms));
 }
 
 function ago(ms) {
@@ -97,6 +99,15 @@ async function refreshPromptCount() {
 
 // ---- runs list ------------------------------------------------------------
 
+// A labelled control of the filters bar.
+function field(label, control) {
+  return el("label", {}, label, control);
+}
+
+// The runs list's filters, from the hash (`#/?status=..&workflow=..&
+// session=..&from=..&to=..`, times as `datetime-local` values, local time).
+const RUN_FILTERS = ["status", "workflow", "session", "from", "to"];
+
 function runsPage() {
   setNav("runs");
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
@@ -104,32 +115,55 @@ function runsPage() {
     el("option", { value: "" }, "any status"),
     STATUSES.map((s) => el("option", { value: s, selected: params.get("status") === s }, s)));
   const workflow = el("input", { id: "filter-workflow", placeholder: "workflow", value: params.get("workflow") || "" });
+  const session = el("input", { id: "filter-session", placeholder: "session", value: params.get("session") || "" });
+  const from = el("input", { id: "filter-from", type: "datetime-local", step: "1", value: params.get("from") || "" });
+  const to = el("input", { id: "filter-to", type: "datetime-local", step: "1", value: params.get("to") || "" });
+  const controls = { status, workflow, session, from, to };
   const apply = () => {
     const q = new URLSearchParams();
-    if (status.value) q.set("status", status.value);
-    if (workflow.value) q.set("workflow", workflow.value);
+    for (const k of RUN_FILTERS) if (controls[k].value) q.set(k, controls[k].value);
     location.hash = `#/?${q}`;
   };
-  status.addEventListener("change", apply);
-  workflow.addEventListener("change", apply);
+  for (const c of Object.values(controls)) c.addEventListener("change", apply);
+  // Search by run id: the run's page, or why not.
+  const runId = el("input", { id: "search-run", placeholder: "run id", autocomplete: "off" });
+  const found = el("span", { class: "message", id: "search-message", role: "status" });
+  const search = el("form", { id: "search", role: "search" },
+    field("Run id", runId), el("button", { type: "submit" }, "Go"), found);
+  search.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const id = runId.value.trim();
+    if (!id) return;
+    try {
+      await api(`/v1/runs/${encodeURIComponent(id)}`);
+      location.hash = `#/runs/${encodeURIComponent(id)}`;
+    } catch (e) {
+      found.className = "message error";
+      found.textContent = e.status === 404 ? `No run ${id}.` : e.message;
+    }
+  });
   const body = el("tbody");
   const more = el("button", { class: "secondary", hidden: true }, "More");
   let cursor = null;
   app.replaceChildren(
     el("h1", {}, "Runs"),
-    el("div", { class: "filters" }, status, workflow),
+    el("div", { class: "filters", role: "group", "aria-label": "Filters" },
+      field("Status", status), field("Workflow", workflow), field("Session", session),
+      field("Created from", from), field("Created before", to), search),
     el("table", { id: "runs" },
       el("thead", {}, el("tr", {}, el("th", {}, "Run"), el("th", {}, "Workflow"), el("th", {}, "Status"), el("th", {}, "Created"), el("th", {}, "Detail"))),
       body),
     el("p", {}, more));
   const query = () => {
     const q = new URLSearchParams({ limit: "50" });
-    if (params.get("status")) q.set("status", params.get("status"));
-    if (params.get("workflow")) q.set("workflow", params.get("workflow"));
+    for (const k of ["status", "workflow", "session"]) if (params.get(k)) q.set(k, params.get(k));
+    const ms = (v) => (v ? new Date(v).getTime() : NaN);
+    if (!Number.isNaN(ms(params.get("from")))) q.set("created_after", String(ms(params.get("from"))));
+    if (!Number.isNaN(ms(params.get("to")))) q.set("created_before", String(ms(params.get("to"))));
     return q;
   };
   const row = (r) => el("tr", { class: "run", "data-run": r.run_id, onclick: () => { location.hash = `#/runs/${r.run_id}`; } },
-    el("td", {}, el("code", {}, r.run_id)),
+    el("td", {}, el("a", { href: `#/runs/${r.run_id}` }, el("code", {}, r.run_id))),
     el("td", {}, r.workflow),
     el("td", {}, badge(r.status)),
     el("td", { title: time(r.created_at) }, ago(r.created_at)),
@@ -267,6 +301,7 @@ function route() {
   const run = hash.match(/^\/runs\/([^/?]+)/);
   if (run) runPage(decodeURIComponent(run[1]));
   else if (hash.startsWith("/prompts")) promptsPage();
+  else if (hash.startsWith("/workflows")) workflowsPage();
   else runsPage();
 }
 

@@ -11,6 +11,11 @@
 
 // The least time between two fetches of the same thing while events pour in.
 const FETCH_GAP_MS = 1000;
+// The most events the list keeps (the newest); a run of 10,000 steps has
+// more than twice that.
+const MAX_EVENTS_SHOWN = 1000;
+// How long one animation frame may spend on queued events.
+const EVENT_BUDGET_MS = 8;
 
 // Runs `f` when asked, never two at once and at most once per `gap` ms;
 // requests made while it runs or waits fold into one more call. Once the
@@ -40,10 +45,15 @@ function coalesced(f, gap, page) {
   return ask;
 }
 
+// One formatter for every time shown: making one per call (what
+// `toLocaleTimeString` with options does) costs a run of 10,000 entries
+// seconds.
+const HMS = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+
 function clock(ms) {
   if (!ms) return "";
   const d = new Date(ms);
-  const hms = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  const hms = HMS.format(d);
   return `${hms}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 
@@ -94,32 +104,25 @@ function runPage(id) {
   const summary = el("dl", { class: "grid", id: "summary" });
   const io = el("div", { class: "cols" });
   const prompt = el("div", { id: "run-prompt" });
-  const journal = el("ol", { class: "timeline", id: "journal" },
-    el("li", { class: "muted empty" }, "Nothing journaled yet."));
+  const empty = el("li", { class: "muted empty" }, "Nothing journaled yet.");
+  const journal = el("ol", { class: "timeline", id: "journal" }, empty);
   const events = el("ol", { class: "timeline", id: "events" });
+  const eventsNote = el("p", { class: "muted", id: "events-note", hidden: true });
+  let eventCount = 0;
   // An SDK agent's turns and tool results (its `agent.turn` and
   // `agent.tool` events), shown as a conversation once the first arrives.
   const conversation = el("ol", { class: "conversation", id: "conversation" });
   const conversationHead = el("h2", { hidden: true }, "Conversation");
   conversation.hidden = true;
-  const cancel = el("button", { class: "danger", hidden: true, onclick: async () => {
-    if (!confirm("Cancel this run?")) return;
-    try { await api(`/v1/runs/${id}/cancel`, { method: "POST" }); } catch (e) { alert(e.message); }
-    loadRun.now();
-  } }, "Cancel run");
-  // A failed run gets a new activation from its journal (completed steps
-  // are not rerun); the page then follows it afresh.
-  const retry = el("button", { id: "retry", hidden: true, onclick: async () => {
-    try { await api(`/v1/runs/${id}/retry`, { method: "POST" }); } catch (e) { alert(e.message); return; }
-    stop();
-    runPage(id);
-  } }, "Retry run");
+  const timeline = makeTimeline();
+  const actions = runActions(id, () => { loadRun.now(); }, () => { stop(); runPage(id); });
   app.replaceChildren(
     el("h1", {}, "Run ", el("code", {}, id)),
-    summary, el("p", {}, cancel, retry), prompt, io,
-    conversationHead, conversation,
+    summary, actions.el, prompt,
+    timeline.el,
+    io, conversationHead, conversation,
     el("h2", {}, "Journal"), journal,
-    el("h2", {}, "Events"), events);
+    el("h2", {}, "Events"), eventsNote, events);
 
   // Steps by journal key, `name#occurrence`: their group in the journal
   // and what the events said of their attempts.
@@ -164,8 +167,10 @@ function runPage(id) {
   }
 
   function addEntry(e) {
-    const empty = journal.querySelector(".empty");
-    if (empty) empty.remove();
+    timeline.add(e);
+    // (A search of the journal per entry would cost a run of 10,000
+    // entries seconds.)
+    empty.remove();
     if (e.kind === "step" || e.kind === "step-attempt") {
       const s = step(e.name, e.occurrence);
       stepGroup(s, e);
@@ -216,8 +221,8 @@ function runPage(id) {
       ...(run.session_id ? dt("session", run.session_id) : []),
       ...(run.wake_at && run.status === "sleeping" ? dt("wakes", `${time(run.wake_at)} (${ago(run.wake_at)})`) : []),
       ...dt("LLM tokens", `${run.llm.input_tokens} in, ${run.llm.output_tokens} out (${run.llm.calls} calls)`));
-    cancel.hidden = TERMINAL.includes(run.status);
-    retry.hidden = !RETRYABLE.includes(run.status);
+    actions.show(run.status);
+    timeline.setRun(run, TERMINAL.includes(run.status));
     io.replaceChildren(
       el("div", {}, el("h2", {}, "Input"), el("pre", { id: "input" }, pretty(run.input))),
       el("div", {}, el("h2", {}, run.error ? "Error" : "Output"),
@@ -254,15 +259,15 @@ function runPage(id) {
     status = d.status;
     const badgeEl = summary.querySelector("[data-status]");
     if (badgeEl) badgeEl.replaceWith(badge(d.status));
-    cancel.hidden = TERMINAL.includes(d.status);
-    retry.hidden = !RETRYABLE.includes(d.status);
+    actions.show(d.status);
     if (d.status !== "running") loadRun();
     if (d.status === "waiting") loadPrompts();
     else if (prompt.children.length) loadPrompts();
     if (d.status !== "running" && d.status !== "pending") loadJournal();
   }
 
-  function onStep(d) {
+  function onStep(d, at) {
+    if (d.state === "started") timeline.running(d, at);
     const s = step(d.step, d.occurrence);
     const a = s.attempts.get(d.attempt) || {};
     if (d.ms !== undefined) a.ms = d.ms;
@@ -316,14 +321,36 @@ function runPage(id) {
       el("span", { class: "muted" }, e.kind),
       el("span", { class: "muted", title: time(e.at) }, clock(e.at)),
       el("span", {}, describeEvent(e))));
+    eventCount += 1;
+    if (eventCount > MAX_EVENTS_SHOWN) {
+      events.firstChild.remove();
+      eventsNote.hidden = false;
+      eventsNote.textContent = `The last ${MAX_EVENTS_SHOWN} of ${eventCount} events.`;
+    }
     if (e.kind === "emit" && (d.kind === "agent.turn" || d.kind === "agent.tool")) onAgentEvent(d.kind, d.data || {});
     if (e.kind === "status") onStatus(d);
-    else if (e.kind === "step") onStep(d);
+    else if (e.kind === "step") onStep(d, e.at);
     else if (["prompt", "answer", "signal", "llm", "version"].includes(e.kind)) {
       loadJournal();
       if (e.kind === "prompt" || e.kind === "answer") loadPrompts();
       if (e.kind === "version" || e.kind === "llm") loadRun();
     }
+  }
+
+  // Events are handled a frame's budget at a time: an ended run's stream
+  // replays all its events at once, and the page must keep drawing.
+  const queue = [];
+  let head = 0;
+  function drain() {
+    const until = performance.now() + EVENT_BUDGET_MS;
+    while (head < queue.length && !page.left && performance.now() < until) onEvent(queue[head++]);
+    if (head < queue.length && !page.left) { requestAnimationFrame(drain); return; }
+    queue.length = 0;
+    head = 0;
+  }
+  function queued(m) {
+    queue.push(m);
+    if (queue.length === 1) requestAnimationFrame(drain);
   }
 
   loadRun.now();
@@ -332,9 +359,9 @@ function runPage(id) {
   const url = `/v1/runs/${id}/events${token ? `?token=${encodeURIComponent(token)}` : ""}`;
   source = new EventSource(url);
   for (const kind of EVENT_KINDS) {
-    source.addEventListener(kind, onEvent);
+    source.addEventListener(kind, queued);
   }
-  source.onmessage = onEvent;
+  source.onmessage = queued;
   // The stream ends with the run: fetch what the last events announced.
   source.onerror = () => {
     if (source) source.close();

@@ -30,6 +30,10 @@
 //! - `par_patient`: like `par_join` with the step `patient`, which POSTs
 //!   to `{url}/patient/{i}` and retries a failure after 3 s (a backoff
 //!   long enough to kill the host in).
+//! - `par_tour`: a run of every kind of bar the page's timeline draws:
+//!   spawns every item and joins them, sleeps durably `then_sleep_ms`,
+//!   waits for the signal `go`, asks a person `Ship it?` (approval), then
+//!   runs `item` on `n`; returns `{"outputs", "go", "approved"}`.
 
 use std::time::UNIX_EPOCH;
 
@@ -217,4 +221,25 @@ fn par_patient(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
         .collect();
     let outputs: Vec<Value> = ctx.join_all(handles).into_iter().map(show).collect();
     Ok(json!({ "outputs": outputs }))
+}
+
+/// Spawned items, a durable sleep, a signal, a prompt and a last step.
+#[workflow]
+fn par_tour(ctx: &Ctx, input: Input) -> Result<Value, WorkflowError> {
+    let handles: Vec<_> = items(&input)
+        .into_iter()
+        .map(|it| ctx.spawn(item, it))
+        .collect();
+    let outputs: Vec<Value> = ctx.join_all(handles).into_iter().map(show).collect();
+    then_sleep(ctx, &input)?;
+    let go: Value = ctx.wait_for_event("go", None)?;
+    let answer = ctx.wait_for_user(Prompt::approval("Ship it?"))?;
+    let last = ItemInput {
+        i: input.n,
+        url: None,
+        fail: false,
+        sleep_ms: 0,
+    };
+    let last = ctx.step(item, last)?;
+    Ok(json!({ "outputs": outputs, "go": go, "approved": answer.is_approved(), "last": last }))
 }
