@@ -77,8 +77,8 @@ pub struct Runtime {
     /// Whether this worker's lease still holds (`run/lease.rs`).
     pub lease: lease::LeaseGuard,
     /// The lease epoch of each claim in progress, taken before the claim
-    /// was written: the activation it starts inherits it.
-    claims: Mutex<HashMap<String, u64>>,
+    /// was written (the activation it starts inherits it), and when.
+    claims: Mutex<HashMap<String, (u64, std::time::Instant)>>,
     /// Input schemas and session needs, per version started.
     start_checks: start::StartChecks,
 }
@@ -278,7 +278,7 @@ impl Runtime {
         self.claims
             .lock()
             .expect("claims")
-            .insert(run_id.to_string(), epoch);
+            .insert(run_id.to_string(), (epoch, std::time::Instant::now()));
     }
 
     /// True while this worker's lease holds; on a lapse, abandons the runs
@@ -340,8 +340,24 @@ impl Runtime {
         }
     }
 
+    /// Whether `run_id` was claimed (or created owned) here within `within`
+    /// and its activation has not registered yet: it is about to run, not
+    /// a stray, however long loading its version takes.
+    pub(in crate::runtime) fn claimed_recently(&self, run_id: &str, within: std::time::Duration) -> bool {
+        self.claims
+            .lock()
+            .expect("claims")
+            .get(run_id)
+            .is_some_and(|(_, at)| at.elapsed() < within)
+    }
+
     fn register(&self, run_id: &str) -> Arc<ActiveRun> {
-        let claimed_in = self.claims.lock().expect("claims").remove(run_id);
+        let claimed_in = self
+            .claims
+            .lock()
+            .expect("claims")
+            .remove(run_id)
+            .map(|(epoch, _)| epoch);
         let epoch = claimed_in.unwrap_or_else(|| self.lease.epoch());
         let a = Arc::new(ActiveRun::new(epoch));
         self.active

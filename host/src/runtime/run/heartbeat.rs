@@ -16,6 +16,10 @@ async fn release_strays(rt: &Runtime, before: HashSet<String>) -> HashSet<String
     let Ok(owned) = rt.store.owned_by(&rt.worker.id).await else {
         return before;
     };
+    // A run claimed here whose activation has not registered yet (its
+    // version still loading, a large input still being read) is not a
+    // stray; a claim older than the lease that never registered is.
+    let lease = Duration::from_millis(rt.lease_ms().max(0) as u64);
     let idle: HashSet<String> = {
         let active = rt.active.lock().expect("active runs");
         owned
@@ -23,6 +27,10 @@ async fn release_strays(rt: &Runtime, before: HashSet<String>) -> HashSet<String
             .filter(|id| !active.contains_key(id))
             .collect()
     };
+    let idle: HashSet<String> = idle
+        .into_iter()
+        .filter(|id| !rt.claimed_recently(id, lease))
+        .collect();
     for id in idle.intersection(&before) {
         tracing::warn!(run = %id, "releasing a run this worker owned but no longer executed");
         let _ = rt
